@@ -1,0 +1,312 @@
+"""An agency and everything about it that staff configure: divisions, offense codes with what
+they mean for a victim, investigative sections, languages, quiet hours and timing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class SensitiveCategory(models.TextChoices):
+    """Kinds of case where a text or email could put a victim at risk or cause harm."""
+
+    DOMESTIC_VIOLENCE = "domestic_violence", "Domestic violence"
+    SEXUAL_OFFENSE = "sexual_offense", "Sexual offense"
+    CHILD_ABUSE = "child_abuse", "Child abuse"
+    DEATH = "death", "Homicide or death investigation"
+    SUICIDE = "suicide", "Suicide"
+    HUMAN_TRAFFICKING = "human_trafficking", "Human trafficking"
+    STALKING = "stalking", "Stalking"
+
+
+DEFAULT_EXCLUDED_CATEGORIES = [choice.value for choice in SensitiveCategory]
+
+
+def _default_excluded() -> list[str]:
+    return list(DEFAULT_EXCLUDED_CATEGORIES)
+
+
+# NIBRS victim-to-offender relationships that make a case domestic violence: spouses and
+# former spouses, dating partners and former ones, their children, and family.
+DEFAULT_DV_RELATIONSHIPS = [
+    "SE",
+    "CS",
+    "XS",
+    "BG",
+    "XR",
+    "CF",
+    "PA",
+    "CH",
+    "SB",
+    "GP",
+    "GC",
+    "IL",
+    "SC",
+    "SP",
+    "SS",
+    "OF",
+]
+
+
+def _default_dv_relationships() -> list[str]:
+    return list(DEFAULT_DV_RELATIONSHIPS)
+
+
+def _default_approved_statuses() -> list[str]:
+    return ["approved"]
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"{value!r} is not a known time zone (e.g. America/Phoenix)."
+        ) from None
+
+
+def validate_language(value: str) -> None:
+    known = dict(settings.LANGUAGES)
+    if value not in known:
+        raise ValidationError(f"{value!r} is not a supported language ({', '.join(known)}).")
+
+
+class Agency(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200, help_text="Full name, e.g. Tucson Police Department.")
+    short_name = models.CharField(
+        max_length=40,
+        help_text="Opens every text so the victim knows who writes, e.g. 'Tucson Police'.",
+    )
+    timezone = models.CharField(
+        max_length=64, default="America/Phoenix", validators=[validate_timezone]
+    )
+    phone_region = models.CharField(
+        max_length=2,
+        default="US",
+        help_text="Region assumed for phone numbers written without a country code.",
+    )
+    default_language = models.CharField(max_length=8, default="en", validators=[validate_language])
+
+    # Fixed sender identity: victims learn to trust exactly these.
+    sender_name = models.CharField(max_length=200)
+    sender_email = models.EmailField()
+    reply_to = models.EmailField(blank=True)
+    sms_from = models.CharField(
+        max_length=20, help_text="Sending number in E.164, e.g. +15205550100."
+    )
+    public_base_url = models.URLField(
+        help_text="The agency's own site for details links, e.g. https://notify.tucsonaz.gov."
+    )
+    brand_color = models.CharField(max_length=7, default="#1d3557")
+
+    # Timing.
+    approved_statuses = models.JSONField(
+        default=_default_approved_statuses, help_text="RMS report statuses that allow notifying."
+    )
+    post_approval_delay_minutes = models.PositiveIntegerField(
+        default=30, help_text="Reports are often returned or reclassified soon after approval."
+    )
+    quiet_hours_start = models.TimeField(null=True, blank=True, default=dt.time(21, 0))
+    quiet_hours_end = models.TimeField(null=True, blank=True, default=dt.time(8, 0))
+    max_message_age_hours = models.PositiveIntegerField(
+        default=72, help_text="A notice older than this (quiet-hours waits excluded) is not sent."
+    )
+    details_link_days = models.PositiveIntegerField(default=90)
+
+    # What is sent and to whom.
+    sms_enabled = models.BooleanField(default=True)
+    email_enabled = models.BooleanField(default=True)
+    sms_segment_cap = models.PositiveSmallIntegerField(
+        default=6, help_text="Longer texts are shortened and link to the details page."
+    )
+    excluded_categories = models.JSONField(default=_default_excluded)
+    dv_relationship_codes = models.JSONField(
+        default=_default_dv_relationships,
+        help_text="NIBRS victim-to-suspect relationship codes that make a case domestic violence.",
+    )
+    adult_age = models.PositiveSmallIntegerField(
+        default=18, help_text="Younger victims are not written to directly."
+    )
+    notify_businesses = models.BooleanField(default=False)
+    notify_reporting_parties = models.BooleanField(default=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        unknown = set(self.excluded_categories or []) - set(SensitiveCategory.values)
+        if unknown:
+            raise ValidationError(
+                {"excluded_categories": f"Unknown categories: {', '.join(sorted(unknown))}"}
+            )
+        if not isinstance(self.approved_statuses, list) or not all(
+            isinstance(s, str) and s for s in self.approved_statuses
+        ):
+            raise ValidationError(
+                {"approved_statuses": 'A list of status names, e.g. ["approved"].'}
+            )
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            raise ValidationError("Quiet hours need both a start and an end, or neither.")
+        if not self.public_base_url.startswith("https://") and not settings.DEBUG:
+            # Plain http is allowed for local demos only.
+            if not self.public_base_url.startswith("http://localhost"):
+                raise ValidationError({"public_base_url": "Details links must use https."})
+
+
+class AgencyLanguage(models.Model):
+    """A language the agency writes to victims in, with its agency-specific wording."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="languages")
+    language = models.CharField(max_length=8, validators=[validate_language])
+    statutory_notice = models.TextField(
+        blank=True,
+        help_text="Optional paragraph the law requires, shown in emails and on the details page.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "language"], name="agency_language_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.slug}: {self.language}"
+
+
+class Division(models.Model):
+    """A patrol division. Divisions go live one by one (the case study's phased rollout)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="divisions")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    substation_name = models.CharField(max_length=100)
+    substation_phone = models.CharField(max_length=20, help_text="E.164, e.g. +15205550101.")
+    go_live_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Reports before this date are not notified; empty means not live.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "code"], name="division_code_once")
+        ]
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class InvestigativeSection(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="sections")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    phone = models.CharField(max_length=20, help_text="E.164.")
+    hours = models.CharField(max_length=100, blank=True, help_text="e.g. Mon–Fri 8 a.m.–5 p.m.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "code"], name="section_code_once")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OffenseCode(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="offense_codes")
+    code = models.CharField(max_length=20, help_text="As the RMS sends it, e.g. 23F or 13B.")
+    title = models.CharField(max_length=120)
+    sensitive_category = models.CharField(
+        max_length=32,
+        choices=SensitiveCategory.choices,
+        blank=True,
+        help_text="Set for offenses whose victims may be endangered by a message.",
+    )
+    section = models.ForeignKey(
+        InvestigativeSection, on_delete=models.PROTECT, related_name="offenses"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "code"], name="offense_code_once")]
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class OffenseText(models.Model):
+    """What an offense means for the victim and what happens next, in one language."""
+
+    offense = models.ForeignKey(OffenseCode, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(max_length=8, validators=[validate_language])
+    title = models.CharField(max_length=120)
+    explanation = models.TextField()
+    explanation_short = models.CharField(max_length=160, help_text="For texts.")
+    next_steps = models.TextField()
+    next_steps_short = models.CharField(max_length=200, help_text="For texts.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["offense", "language"], name="offense_text_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offense.code} ({self.language})"
+
+
+class ApiToken(models.Model):
+    """A credential an agency's RMS uses to push reports. Only a hash is kept."""
+
+    PREFIX = "vn"
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.agency.slug}: {self.name} ({self.key_id})"
+
+    @staticmethod
+    def digest(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, agency: Agency, name: str) -> tuple[ApiToken, str]:
+        """Create a token and return it with the only copy of its plain value."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            agency=agency, name=name, key_id=key_id, secret_hash=cls.digest(secret)
+        )
+        return token, f"{cls.PREFIX}_{key_id}_{secret}"
+
+    @classmethod
+    def authenticate(cls, presented: str) -> ApiToken | None:
+        parts = presented.split("_", 2)
+        if len(parts) != 3 or parts[0] != cls.PREFIX:
+            return None
+        token = (
+            cls.objects.select_related("agency").filter(key_id=parts[1], revoked_at=None).first()
+        )
+        if token is None or not secrets.compare_digest(token.secret_hash, cls.digest(parts[2])):
+            return None
+        return token

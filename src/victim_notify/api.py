@@ -1,0 +1,115 @@
+"""The HTTP API (django-ninja): one instance, routers from each app, RFC 9457 errors.
+
+Every error is `application/problem+json` with `type`, `title`, `status`, `detail` and, for bad
+input, `errors`: a list of `{"pointer": "/parties/0/phone", "detail": "..."}` (RFC 6901 pointers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from victim_notify.agencies.models import ApiToken
+
+PROBLEM_TYPES = "https://victim-notify.readthedocs.io/problems/"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str = "",
+    *,
+    kind: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPES + kind if kind != "about:blank" else kind,
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = JsonResponse(
+        body,
+        status=status,
+        content_type="application/problem+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+class AgencyToken(HttpBearer):
+    """`Authorization: Bearer vn_<id>_<secret>`, a per-agency token kept only as a hash."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = ApiToken.authenticate(token)
+        if found is not None:
+            now = timezone.now()
+            if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+                ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        return found
+
+
+class VictimNotifyAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        from victim_notify.intake.api import add_report_schemas
+
+        schema = super().get_openapi_schema(*args, **kwargs)
+        add_report_schemas(schema)
+        return schema
+
+
+api = VictimNotifyAPI(
+    title="Victim Notify API",
+    version="1",
+    description="Push approved reports from a records system. See /api/v1/docs.",
+    urls_namespace="api-v1",
+    auth=AgencyToken(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(
+        401,
+        "Not authenticated",
+        "Send a valid agency API token as a Bearer token.",
+        headers={"WWW-Authenticate": 'Bearer realm="victim-notify"'},
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "pointer": "/" + "/".join(str(p) for p in e.get("loc", ())[1:]),
+            "detail": e.get("msg", ""),
+        }
+        for e in exc.errors
+    ]
+    return problem(422, "Invalid request", kind="invalid-request", errors=errors)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(exc.status_code, str(exc))
+
+
+def _register_routers() -> None:
+    from victim_notify.intake.api import router as intake_router
+
+    api.add_router("/", intake_router)
+
+
+_register_routers()

@@ -1,0 +1,82 @@
+"""A contact is one phone number or email address, shared by every party that gives it.
+
+Opt-outs hang off the contact, not the party, so "STOP" from a number holds for every later
+report that lists it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+
+
+class ContactManager(models.Manager["Contact"]):
+    def ids_for(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The id of each (kind, value), creating the contacts that do not exist yet. Safe when
+        several processes add the same contact at once."""
+        found: dict[tuple[str, str], int] = {}
+        for kind in {k for k, _ in pairs}:
+            values = [v for k, v in pairs if k == kind]
+            for start in range(0, len(values), 500):
+                batch = values[start : start + 500]
+                found.update(self._lookup(kind, batch))
+                missing = [v for v in batch if (kind, v) not in found]
+                if missing:
+                    self.bulk_create(
+                        [Contact(kind=kind, value=v) for v in missing], ignore_conflicts=True
+                    )
+                    found.update(self._lookup(kind, missing))
+        return found
+
+    def _lookup(self, kind: str, values: list[str]) -> dict[tuple[str, str], int]:
+        rows = self.filter(kind=kind, value__in=values).values_list("value", "pk")
+        return {(kind, value): pk for value, pk in rows}
+
+
+class Contact(models.Model):
+    kind = models.CharField(max_length=8, choices=ContactKind.choices)
+    value = models.CharField(max_length=320, help_text="E.164 phone or lower-cased email address.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContactManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="contact_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class OptOutSource(models.TextChoices):
+    STAFF = "staff", "Recorded by staff"
+    COMMAND = "command", "Recorded by command"
+    REPLY = "reply", "Reply keyword"
+    PROVIDER = "provider", "Reported by the provider"
+
+
+class OptOut(models.Model):
+    """The contact asked this agency not to write to it. Active while `revoked_at` is empty."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="opt_outs")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="opt_outs")
+    source = models.CharField(max_length=16, choices=OptOutSource.choices)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "contact"],
+                condition=models.Q(revoked_at=None),
+                name="one_active_opt_out",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"opt-out of contact #{self.contact_id} ({state})"

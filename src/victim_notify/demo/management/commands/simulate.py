@@ -1,0 +1,181 @@
+"""victim-notify simulate --agency SLUG --reports N: push realistic generated reports through
+the real intake path (in-process, or over the HTTP API with --url and --token)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from victim_notify.agencies.models import Agency
+from victim_notify.demo.simulator import OffenseChoice, Simulator
+from victim_notify.intake.models import Report, Source
+from victim_notify.intake.store import IncomingRecord, ingest
+
+BATCH = 500
+DEMO_DATA = Path(__file__).resolve().parents[2] / "demo_data" / "agency.json"
+
+
+def _demo_weights() -> dict[str, float]:
+    """How often each offense occurs, from the demo agency's data; other agencies' codes
+    that the demo does not know get weight 1."""
+    data = json.loads(DEMO_DATA.read_text(encoding="utf-8"))
+    return {o["code"]: float(o.get("weight", 1.0)) for o in data["offenses"]}
+
+
+def simulator_for(agency: Agency, seed: int | None, prefix: str) -> Simulator:
+    """A simulator drawing from the agency's own offense table and divisions, numbering
+    reports after the highest number already stored with the same prefix."""
+    weights = _demo_weights()
+    offenses = [
+        OffenseChoice(o.code, o.sensitive_category, weights.get(o.code, 1.0))
+        for o in agency.offense_codes.all()
+    ]
+    divisions = list(agency.divisions.values_list("code", flat=True))
+    numbers = Report.objects.filter(agency=agency, report_number__startswith=prefix).values_list(
+        "report_number", flat=True
+    )
+    last = max((int(m.group(1)) for n in numbers if (m := re.search(r"(\d+)$", n))), default=0)
+    return Simulator(
+        offenses,
+        divisions,
+        seed=seed,
+        now=timezone.now(),
+        timezone=agency.timezone,
+        number_prefix=prefix,
+        first_number=last + 1,
+    )
+
+
+class Command(BaseCommand):
+    help = "Generate realistic reports (fictional people) and push them through intake."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--agency", required=True)
+        parser.add_argument(
+            "--reports", type=int, default=100, help="How many (ignored with --follow)."
+        )
+        parser.add_argument("--profile", choices=["realistic", "clean"], default="realistic")
+        parser.add_argument("--seed", type=int)
+        parser.add_argument(
+            "--prefix", help="Report number prefix (default: this month, e.g. 2612-)."
+        )
+        parser.add_argument(
+            "--url", help="Push over the HTTP API at this base URL instead of in-process."
+        )
+        parser.add_argument("--token", help="The agency's API token, with --url.")
+        parser.add_argument(
+            "--follow", action="store_true", help="Keep producing reports until stopped."
+        )
+        parser.add_argument(
+            "--rate", type=float, default=0.5, help="Reports per second with --follow."
+        )
+        parser.add_argument(
+            "--amend-share",
+            type=float,
+            default=0.05,
+            help="With --follow, share of reports later sent again amended.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        agency = Agency.objects.filter(slug=options["agency"]).first()
+        if agency is None:
+            raise CommandError(f"no agency with slug {options['agency']!r}")
+        if options["url"] and not options["token"]:
+            raise CommandError("--url needs --token")
+        if options["url"] and not options["url"].startswith(("http://", "https://")):
+            raise CommandError("--url must be an http:// or https:// address")
+        prefix = options["prefix"] or f"{timezone.now():%y%m}-"
+        sim = simulator_for(agency, options["seed"], prefix)
+        if options["follow"]:
+            self._follow(agency, sim, options)
+            return
+        totals: dict[str, Any] = {
+            "received": 0,
+            "accepted": 0,
+            "unchanged": 0,
+            "amended": 0,
+            "quarantined": 0,
+            "notifications_queued": 0,
+        }
+        records = sim.records(options["reports"], options["profile"])
+        for batch in _batches(records, BATCH):
+            result = self._push(agency, batch, options)
+            for key in totals:
+                value = result.get(key, 0)
+                totals[key] += len(value) if isinstance(value, list) else value
+        self.stdout.write(json.dumps(totals))
+
+    def _push(
+        self, agency: Agency, batch: list[dict[str, Any]], options: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not options["url"]:
+            summary = ingest(
+                agency,
+                [IncomingRecord.from_object(i, r) for i, r in enumerate(batch)],
+                source=Source.SIMULATOR,
+                source_name="simulate",
+            )
+            return summary.as_dict()
+        # The operator's own URL, checked to be http(s) in handle().
+        request = urllib.request.Request(  # noqa: S310
+            options["url"].rstrip("/") + "/api/v1/reports",
+            data=json.dumps(batch).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {options['token']}",
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return json.loads(exc.read() or b"{}") | {"quarantined": 1 if exc.code == 422 else 0}
+
+    def _follow(self, agency: Agency, sim: Simulator, options: dict[str, Any]) -> None:
+        rng = random.Random(options["seed"])
+        sent: list[dict[str, Any]] = []
+        interval = 1.0 / max(options["rate"], 0.01)
+        while True:
+            if sent and rng.random() < options["amend_share"]:
+                record = sim.amendment(rng.choice(sent))
+            else:
+                record = sim.realistic()
+                sent = [*sent, record][-200:]
+            result = self._push(agency, [record], options)
+            outcome = (
+                "quarantined"
+                if result.get("quarantined")
+                else (
+                    "accepted"
+                    if result.get("accepted")
+                    else "amended"
+                    if result.get("amended")
+                    else "unchanged"
+                )
+            )
+            self.stdout.write(f"{record.get('report_number', '?')}: {outcome}")
+            sys.stdout.flush()
+            time.sleep(interval * rng.uniform(0.3, 1.7))
+
+
+def _batches(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

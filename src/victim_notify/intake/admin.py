@@ -1,0 +1,130 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from victim_notify.intake.models import (
+    ImportFile,
+    Party,
+    QuarantinedRecord,
+    QuarantineStatus,
+    Report,
+    ReportVersion,
+)
+from victim_notify.intake.replay import replay
+
+
+class PartyInline(admin.TabularInline):
+    model = Party
+    extra = 0
+    fields = [
+        "party_id",
+        "role",
+        "kind",
+        "first_name",
+        "last_name",
+        "phone",
+        "email",
+        "language",
+        "date_of_birth",
+        "juvenile",
+        "removed",
+    ]
+    raw_id_fields = ["phone", "email"]
+
+
+class VersionInline(admin.TabularInline):
+    model = ReportVersion
+    extra = 0
+    fields = ["number", "source", "received_at", "content_hash"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = [
+        "report_number",
+        "agency",
+        "version",
+        "status",
+        "division",
+        "reported_at",
+        "needs_advocate_review",
+    ]
+    list_filter = ["agency", "status", "needs_advocate_review", "division"]
+    search_fields = ["=report_number"]
+    inlines = [PartyInline, VersionInline]
+
+
+@admin.register(ReportVersion)
+class ReportVersionAdmin(admin.ModelAdmin):
+    list_display = ["report", "number", "source", "received_at"]
+    readonly_fields = [f.name for f in ReportVersion._meta.fields]
+
+    # Versions are the record of what the RMS sent: never typed in, edited or deleted here.
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(QuarantinedRecord)
+class QuarantinedRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "agency",
+        "report_number",
+        "source",
+        "source_name",
+        "record_index",
+        "status",
+        "received_at",
+    ]
+    list_filter = ["agency", "status", "source"]
+    search_fields = ["=report_number"]
+    readonly_fields = [
+        "agency",
+        "source",
+        "source_name",
+        "record_index",
+        "report_number",
+        "errors",
+        "received_at",
+        "resolved_at",
+    ]
+    actions = ["replay_records", "discard_records"]
+
+    @admin.action(description="Replay the selected records (after fixing their raw text)")
+    def replay_records(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> None:
+        outcomes = [replay(record) for record in queryset.filter(status=QuarantineStatus.HELD)]
+        accepted = sum(1 for o in outcomes if o != "quarantined")
+        self.message_user(
+            request,
+            f"{accepted} accepted, {len(outcomes) - accepted} still invalid.",
+            messages.SUCCESS if accepted == len(outcomes) else messages.WARNING,
+        )
+
+    @admin.action(description="Discard the selected records")
+    def discard_records(self, request: HttpRequest, queryset: QuerySet[QuarantinedRecord]) -> None:
+        count = queryset.filter(status=QuarantineStatus.HELD).update(
+            status=QuarantineStatus.DISCARDED,
+            resolved_at=timezone.now(),
+            resolution_note=f"discarded by {request.user}",
+        )
+        self.message_user(request, f"{count} discarded.")
+
+
+@admin.register(ImportFile)
+class ImportFileAdmin(admin.ModelAdmin):
+    list_display = ["name", "agency", "status", "created_at", "finished_at"]
+    list_filter = ["agency", "status"]
+    readonly_fields = [f.name for f in ImportFile._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        # Rows are made by the importer; an add form here has nothing to fill in.
+        return False

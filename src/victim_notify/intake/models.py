@@ -1,0 +1,182 @@
+"""Reports as the RMS sent them: the current state, every version received, the people on
+them, and the records that could not be accepted."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Source(models.TextChoices):
+    API = "api", "API"
+    FILE = "file", "File"
+    SIMULATOR = "simulator", "Simulated feed"
+    REPLAY = "replay", "Replayed from quarantine"
+
+
+class Report(models.Model):
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="reports")
+    report_number = models.CharField(max_length=40)
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=40)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    reported_at = models.DateTimeField()
+    approved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a version in an approved status first arrived."
+    )
+    officer_name = models.CharField(max_length=120)
+    officer_badge = models.CharField(max_length=20, blank=True)
+    division = models.ForeignKey(
+        "agencies.Division", on_delete=models.PROTECT, related_name="reports"
+    )
+    offense_codes = models.JSONField(help_text="Offense codes as received, most serious first.")
+    domestic_violence = models.BooleanField(default=False)
+    do_not_notify = models.BooleanField(default=False)
+    needs_advocate_review = models.BooleanField(
+        default=False,
+        help_text="Set when a safety rule held a message that a person should look at.",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "report_number"], name="report_number_once")
+        ]
+        indexes = [models.Index(fields=["agency", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.report_number
+
+
+class ReportVersion(models.Model):
+    """One distinct content of a report, as received. Identical re-sends add nothing."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+    payload = models.JSONField(help_text="The record after validation, as stored.")
+    warnings = models.JSONField(default=list, help_text="Problems that did not stop the record.")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "number"], name="version_once")]
+        ordering = ["report", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.report.report_number} v{self.number}"
+
+
+class PartyRole(models.TextChoices):
+    VICTIM = "victim", "Victim"
+    REPORTING_PARTY = "reporting_party", "Reporting party"
+    GUARDIAN = "guardian", "Parent or guardian"
+    SUSPECT = "suspect", "Suspect"
+    WITNESS = "witness", "Witness"
+
+
+class PartyKind(models.TextChoices):
+    PERSON = "person", "Person"
+    BUSINESS = "business", "Business"
+
+
+class Party(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="parties")
+    party_id = models.CharField(
+        max_length=40, help_text="The RMS's own key for this person on the report."
+    )
+    role = models.CharField(max_length=20, choices=PartyRole.choices)
+    kind = models.CharField(max_length=10, choices=PartyKind.choices, default=PartyKind.PERSON)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    business_name = models.CharField(max_length=200, blank=True)
+    phone = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    phone_invalid = models.BooleanField(
+        default=False, help_text="A phone was given but could not be used."
+    )
+    phone_is_landline = models.BooleanField(default=False)
+    email = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    email_invalid = models.BooleanField(
+        default=False, help_text="An email was given but could not be used."
+    )
+    language = models.CharField(max_length=8, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    juvenile = models.BooleanField(null=True, blank=True)
+    relationships = models.JSONField(
+        default=list,
+        help_text='To other parties, NIBRS codes: [{"party_id": "3", "code": "BG"}].',
+    )
+    removed = models.BooleanField(
+        default=False, help_text="Not in the latest version of the report."
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "party_id"], name="party_once")]
+        verbose_name_plural = "parties"
+
+    def __str__(self) -> str:
+        return f"{self.report.report_number} party {self.party_id} ({self.role})"
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == PartyKind.BUSINESS:
+            return self.business_name
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class QuarantineStatus(models.TextChoices):
+    HELD = "held", "Held"
+    REPLAYED = "replayed", "Replayed"
+    DISCARDED = "discarded", "Discarded"
+
+
+class QuarantinedRecord(models.Model):
+    """A record that could not be accepted, kept whole with what was wrong, for replay."""
+
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="quarantine"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_name = models.CharField(max_length=300, blank=True, help_text="File name or API client.")
+    record_index = models.PositiveIntegerField(null=True, blank=True)
+    report_number = models.CharField(max_length=40, blank=True)
+    raw = models.TextField(help_text="The record exactly as received.")
+    errors = models.JSONField(help_text='[{"pointer": "/parties/0/phone", "message": "..."}]')
+    status = models.CharField(
+        max_length=12, choices=QuarantineStatus.choices, default=QuarantineStatus.HELD
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "status", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"quarantined {self.report_number or '(no number)'} #{self.pk}"
+
+
+class ImportFile(models.Model):
+    """A file taken in once: the same bytes dropped again are recognised and skipped."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="imports")
+    name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, default="queued")
+    summary = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "sha256"], name="import_file_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

@@ -1,0 +1,40 @@
+"""Replaying a quarantined record once its raw text has been corrected."""
+
+from __future__ import annotations
+
+import json
+
+from django.utils import timezone
+
+from victim_notify.intake.files import UnreadableFile, read_csv
+from victim_notify.intake.models import QuarantinedRecord, QuarantineStatus, Source
+from victim_notify.intake.store import IncomingRecord, ingest
+
+
+def replay(record: QuarantinedRecord) -> str:
+    """Send the record's (possibly corrected) raw JSON through intake again. Returns the
+    outcome; when it is still invalid a new quarantined record holds the new errors and this
+    one is closed as replayed, so the history of attempts is kept."""
+    index = record.record_index or 0
+    if record.raw.lstrip().startswith("{"):
+        try:
+            incoming = IncomingRecord(index, record.raw, json.loads(record.raw))
+        except json.JSONDecodeError as exc:
+            incoming = IncomingRecord(index, record.raw, parse_error=f"not valid JSON: {exc.msg}")
+    else:
+        # Records from CSV files are kept as their header and rows.
+        try:
+            incoming = next(iter(read_csv(record.raw.encode())), None) or IncomingRecord(
+                index, record.raw, parse_error="no rows"
+            )
+        except UnreadableFile as exc:
+            incoming = IncomingRecord(index, record.raw, parse_error=str(exc))
+    summary = ingest(
+        record.agency, [incoming], source=Source.REPLAY, source_name=f"quarantine #{record.pk}"
+    )
+    outcome = summary.results[0].outcome
+    record.status = QuarantineStatus.REPLAYED
+    record.resolved_at = timezone.now()
+    record.resolution_note = f"replayed: {outcome}"
+    record.save(update_fields=["status", "resolved_at", "resolution_note"])
+    return outcome

@@ -1,0 +1,408 @@
+"""Taking in report records: validate, store as a new report or a new version, decide, and
+queue messages, all in one transaction per batch, so a crash leaves either all of a batch or
+none of it. Bad records go to quarantine with their field errors; the rest of the batch goes on.
+
+The API, the file importer and the simulated feed all come through `ingest`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from victim_notify.agencies.config import AgencyConfig, load_config
+from victim_notify.agencies.models import Agency
+from victim_notify.contacts.models import Contact
+from victim_notify.intake.models import Party, QuarantinedRecord, Report, ReportVersion
+from victim_notify.intake.validate import FieldError, ValidParty, ValidReport, validate_record
+from victim_notify.messages.schedule import TemplateBook, schedule
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 250
+# NUL (PostgreSQL refuses it) and lone surrogates (not encodable as UTF-8) cannot be stored or
+# answered; a quarantined record may carry them in its raw text, report number or field names.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_PARTY_FIELDS = [
+    "role",
+    "kind",
+    "first_name",
+    "last_name",
+    "business_name",
+    "phone",
+    "phone_invalid",
+    "phone_is_landline",
+    "email",
+    "email_invalid",
+    "language",
+    "date_of_birth",
+    "juvenile",
+    "relationships",
+    "removed",
+]
+_REPORT_FIELDS = [
+    "version",
+    "status",
+    "occurred_at",
+    "reported_at",
+    "approved_at",
+    "officer_name",
+    "officer_badge",
+    "division",
+    "offense_codes",
+    "domestic_violence",
+    "do_not_notify",
+    "source",
+    "content_hash",
+    "updated_at",
+]
+
+
+@dataclass
+class IncomingRecord:
+    """One record as received: its position, its exact text (kept if it is quarantined), and
+    the parsed value, or the reason it could not be parsed."""
+
+    index: int
+    raw: str
+    data: Any = None
+    parse_error: str | None = None
+
+    @classmethod
+    def from_object(cls, index: int, data: Any) -> IncomingRecord:
+        return cls(index, json.dumps(data, ensure_ascii=False, default=str), data)
+
+
+@dataclass
+class RecordResult:
+    index: int
+    report_number: str | None
+    outcome: str  # accepted | unchanged | amended | quarantined
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    quarantine_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"index": self.index, "report_number": self.report_number}
+        if self.errors:
+            entry["errors"] = self.errors
+            entry["quarantine_id"] = self.quarantine_id
+        if self.warnings:
+            entry["warnings"] = self.warnings
+        return entry
+
+
+@dataclass
+class IngestSummary:
+    results: list[RecordResult] = field(default_factory=list)
+    notifications_queued: int = 0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    def as_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.results, key=lambda r: r.index)
+        return {
+            "received": len(ordered),
+            "accepted": self.count("accepted"),
+            "unchanged": self.count("unchanged"),
+            "amended": self.count("amended"),
+            "quarantined": [r.as_dict() for r in ordered if r.outcome == "quarantined"],
+            "warnings": [r.as_dict() for r in ordered if r.warnings and r.outcome != "quarantined"],
+            "notifications_queued": self.notifications_queued,
+        }
+
+
+def _storable(text: str) -> str:
+    """`text` with each character a database cannot hold written as its JSON escape (\\u0000),
+    so raw JSON stays JSON that reads back to the same value."""
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _chunks(records: Iterable[IncomingRecord], size: int) -> Iterator[list[IncomingRecord]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def ingest(
+    agency: Agency,
+    records: Iterable[IncomingRecord],
+    *,
+    source: str,
+    source_name: str = "",
+    now: dt.datetime | None = None,
+) -> IngestSummary:
+    config = load_config(agency)
+    book = TemplateBook(config)
+    summary = IngestSummary()
+    for chunk in _chunks(records, CHUNK_SIZE):
+        moment = now or timezone.now()
+        valid: list[tuple[IncomingRecord, ValidReport]] = []
+        held: list[tuple[IncomingRecord, list[FieldError], str | None]] = []
+        for record in chunk:
+            if record.parse_error is not None:
+                held.append((record, [FieldError("", record.parse_error)], None))
+                continue
+            checked = validate_record(record.data, config, moment)
+            if isinstance(checked, ValidReport):
+                valid.append((record, checked))
+            else:
+                number = record.data.get("report_number") if isinstance(record.data, dict) else None
+                held.append((record, checked, number if isinstance(number, str) else None))
+
+        # A report number twice in one chunk is an amendment of the first: store in turns.
+        while valid:
+            seen: set[str] = set()
+            batch, later = [], []
+            for item in valid:
+                (later if item[1].report_number in seen else batch).append(item)
+                seen.add(item[1].report_number)
+            results, queued, failed = _store_safely(config, book, batch, source, moment)
+            summary.results.extend(results)
+            summary.notifications_queued += queued
+            held.extend(failed)
+            valid = later
+        summary.results.extend(_quarantine(config, held, source, source_name))
+    return summary
+
+
+def _quarantine(
+    config: AgencyConfig,
+    held: list[tuple[IncomingRecord, list[FieldError], str | None]],
+    source: str,
+    source_name: str,
+) -> list[RecordResult]:
+    held = [
+        (
+            record,
+            [FieldError(_storable(e.pointer), _storable(e.message)) for e in errors],
+            _storable(number) if number is not None else None,
+        )
+        for record, errors, number in held
+    ]
+    rows = QuarantinedRecord.objects.bulk_create(
+        [
+            QuarantinedRecord(
+                agency=config.agency,
+                source=source,
+                source_name=_storable(source_name)[:300],
+                record_index=record.index,
+                report_number=(number or "")[:40],
+                raw=_storable(record.raw),
+                errors=[e.as_dict() for e in errors],
+            )
+            for record, errors, number in held
+        ]
+    )
+    if rows:
+        log.info("records quarantined", extra={"count": len(rows), "agency": config.agency.slug})
+    return [
+        RecordResult(
+            record.index, number, "quarantined", [e.as_dict() for e in errors], quarantine_id=row.pk
+        )
+        for (record, errors, number), row in zip(held, rows, strict=True)
+    ]
+
+
+def _store_safely(
+    config: AgencyConfig,
+    book: TemplateBook,
+    batch: list[tuple[IncomingRecord, ValidReport]],
+    source: str,
+    now: dt.datetime,
+) -> tuple[list[RecordResult], int, list[tuple[IncomingRecord, list[FieldError], str | None]]]:
+    """Store a batch; when another process stored the same report at the same moment, try
+    again (it is then an amendment or unchanged). A record that cannot be stored on its own is
+    quarantined instead of failing its neighbours."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                results, queued = _store(config, book, batch, source, now)
+                return results, queued, []
+        except IntegrityError:
+            continue
+        except DatabaseError:  # e.g. a value the database refuses: find the record, one by one
+            break
+    results = []
+    queued = 0
+    failed = []
+    for item in batch:
+        try:
+            with transaction.atomic():
+                one, count = _store(config, book, [item], source, now)
+                results.extend(one)
+                queued += count
+        except DatabaseError as exc:
+            log.exception("record could not be stored", extra={"index": item[0].index})
+            failed.append(
+                (
+                    item[0],
+                    [
+                        FieldError(
+                            "", f"could not be stored ({type(exc).__name__}); kept for replay"
+                        )
+                    ],
+                    item[1].report_number,
+                )
+            )
+    return results, queued, failed
+
+
+def _store(
+    config: AgencyConfig,
+    book: TemplateBook,
+    batch: list[tuple[IncomingRecord, ValidReport]],
+    source: str,
+    now: dt.datetime,
+) -> tuple[list[RecordResult], int]:
+    agency = config.agency
+    numbers = [valid.report_number for _, valid in batch]
+    existing = {
+        r.report_number: r
+        for r in Report.objects.select_for_update().filter(agency=agency, report_number__in=numbers)
+    }
+    contact_ids = Contact.objects.ids_for(
+        {("phone", p.phone) for _, v in batch for p in v.parties if p.phone}
+        | {("email", p.email) for _, v in batch for p in v.parties if p.email}
+    )
+
+    results: list[RecordResult] = []
+    created: list[tuple[Report, ValidReport]] = []
+    amended: list[tuple[Report, ValidReport]] = []
+    for record, valid in batch:
+        digest = valid.content_hash()
+        warnings = [w.as_dict() for w in valid.warnings]
+        report = existing.get(valid.report_number)
+        if report is not None and report.content_hash == digest:
+            results.append(
+                RecordResult(record.index, valid.report_number, "unchanged", warnings=warnings)
+            )
+            continue
+        if report is None:
+            report = Report(agency=agency, report_number=valid.report_number, version=1)
+            created.append((report, valid))
+            outcome = "accepted"
+        else:
+            report.version += 1
+            amended.append((report, valid))
+            outcome = "amended"
+        _apply(report, valid, config, source, digest, now)
+        results.append(RecordResult(record.index, valid.report_number, outcome, warnings=warnings))
+
+    Report.objects.bulk_create([r for r, _ in created])
+    Report.objects.bulk_update([r for r, _ in amended], _REPORT_FIELDS)
+    ReportVersion.objects.bulk_create(
+        [
+            ReportVersion(
+                report=report,
+                number=report.version,
+                content_hash=report.content_hash,
+                payload=valid.payload(),
+                warnings=[w.as_dict() for w in valid.warnings],
+                source=source,
+            )
+            for report, valid in created + amended
+        ]
+    )
+    parties = _store_parties(created, amended, contact_ids)
+    changed = [(report, parties[report.pk]) for report, _ in created + amended]
+    scheduled = schedule(config, book, changed, {v: k[1] for k, v in contact_ids.items()}, now)
+    if scheduled.flagged_reports:
+        Report.objects.filter(pk__in=scheduled.flagged_reports).update(needs_advocate_review=True)
+    return results, len(scheduled.notifications)
+
+
+def _apply(
+    report: Report,
+    valid: ValidReport,
+    config: AgencyConfig,
+    source: str,
+    digest: str,
+    now: dt.datetime,
+) -> None:
+    report.status = valid.status
+    report.occurred_at = valid.occurred_at
+    report.reported_at = valid.reported_at
+    report.officer_name = valid.officer_name
+    report.officer_badge = valid.officer_badge
+    report.division_id = config.divisions[valid.division_code].id
+    report.offense_codes = valid.offenses
+    report.domestic_violence = valid.domestic_violence
+    report.do_not_notify = valid.do_not_notify
+    report.source = source
+    report.content_hash = digest
+    report.updated_at = now
+    if report.approved_at is None and valid.status in config.policy.approved_statuses:
+        report.approved_at = now
+
+
+def _fill(party: Party, incoming: ValidParty, contact_ids: dict[tuple[str, str], int]) -> None:
+    party.role = incoming.role
+    party.kind = incoming.kind
+    party.first_name = incoming.first_name
+    party.last_name = incoming.last_name
+    party.business_name = incoming.business_name
+    party.phone_id = contact_ids[("phone", incoming.phone)] if incoming.phone else None
+    party.phone_invalid = incoming.phone_invalid
+    party.phone_is_landline = incoming.phone_is_landline
+    party.email_id = contact_ids[("email", incoming.email)] if incoming.email else None
+    party.email_invalid = incoming.email_invalid
+    party.language = incoming.language
+    party.date_of_birth = incoming.date_of_birth
+    party.juvenile = incoming.juvenile
+    party.relationships = incoming.relationships
+    party.removed = False
+
+
+def _store_parties(
+    created: list[tuple[Report, ValidReport]],
+    amended: list[tuple[Report, ValidReport]],
+    contact_ids: dict[tuple[str, str], int],
+) -> dict[int, list[Party]]:
+    by_report: dict[int, list[Party]] = {}
+    new_parties: list[Party] = []
+    for report, valid in created:
+        by_report[report.pk] = []
+        for incoming in valid.parties:
+            party = Party(report=report, party_id=incoming.party_id)
+            _fill(party, incoming, contact_ids)
+            new_parties.append(party)
+            by_report[report.pk].append(party)
+
+    known: dict[tuple[int, str], Party] = {
+        (p.report_id, p.party_id): p
+        for p in Party.objects.filter(report__in=[r for r, _ in amended])
+    }
+    updated: list[Party] = []
+    for report, valid in amended:
+        by_report[report.pk] = []
+        incoming_ids = set()
+        for incoming in valid.parties:
+            incoming_ids.add(incoming.party_id)
+            party = known.get((report.pk, incoming.party_id))
+            if party is None:
+                party = Party(report=report, party_id=incoming.party_id)
+                new_parties.append(party)
+            else:
+                updated.append(party)
+            _fill(party, incoming, contact_ids)
+            by_report[report.pk].append(party)
+        for (report_id, party_id), party in known.items():
+            if report_id == report.pk and party_id not in incoming_ids:
+                party.removed = True
+                updated.append(party)
+                by_report[report.pk].append(party)
+
+    Party.objects.bulk_create(new_parties)
+    Party.objects.bulk_update(updated, _PARTY_FIELDS)
+    return by_report

@@ -1,0 +1,97 @@
+"""The last look before a message leaves: every rule is checked again against the report,
+the people on it, the opt-outs and the agency's configuration as they are now. An amendment,
+an opt-out or a staff hold that arrived after the decision wins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from victim_notify.agencies.config import cached_config
+from victim_notify.contacts.models import Contact, OptOut
+from victim_notify.intake.models import Party, Report
+from victim_notify.messages.models import Notification
+from victim_notify.messages.render import facts_key
+from victim_notify.messages.schedule import quiet_hours, snapshot
+from victim_notify.messages.timing import hold_for_quiet_hours
+from victim_notify.rules.eligibility import decide_report
+from victim_notify.rules.facts import report_facts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str  # "send", "cancel", "expire" or "hold"
+    reasons: tuple[str, ...] = ()
+    not_before: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+
+
+SEND = Verdict("send")
+
+
+def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict]:
+    if not notes:
+        return {}
+    report_ids = {n.report_id for n in notes}
+    reports = Report.objects.in_bulk(report_ids)
+    parties: dict[int, list[Party]] = defaultdict(list)
+    for party in Party.objects.filter(report_id__in=report_ids):
+        parties[party.report_id].append(party)
+    contact_ids = {
+        cid for ps in parties.values() for p in ps for cid in (p.phone_id, p.email_id) if cid
+    }
+    contact_ids |= {n.contact_id for n in notes}
+    values = dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "value"))
+    opted_out: dict[int, set[str]] = defaultdict(set)
+    for agency_id, contact_id in OptOut.objects.filter(
+        revoked_at=None, contact_id__in=contact_ids
+    ).values_list("agency_id", "contact_id"):
+        opted_out[agency_id].add(values[contact_id])
+
+    verdicts: dict[object, Verdict] = {}
+    decided: dict[int, dict[tuple[str, str | None], object]] = {}
+    for note in notes:
+        config = cached_config(note.agency_id)
+        report = reports[note.report_id]
+        if report.pk not in decided:
+            facts = report_facts(report, parties[report.pk], config, values)
+            outcomes, _ = decide_report(facts, config.policy, opted_out[note.agency_id])
+            decided[report.pk] = {(o.party_id, o.channel): o for o in outcomes}
+        verdicts[note.pk] = _verdict(
+            note, report, parties[report.pk], decided[report.pk], values, config, now
+        )
+    return verdicts
+
+
+def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:  # type: ignore[no-untyped-def]
+    party = next((p for p in parties if p.pk == note.party_id), None)
+    if party is None or party.removed:
+        return Verdict("cancel", ("party_removed",))
+    outcome = outcomes.get((party.party_id, note.channel)) or outcomes.get((party.party_id, None))
+    if outcome is None or not outcome.send:
+        return Verdict("cancel", tuple(outcome.reason_codes) if outcome else ("party_removed",))
+    if outcome.contact != values.get(note.contact_id):
+        return Verdict("cancel", ("contact_changed",))
+    if facts_key(note.kind, snapshot(report, config), config) != note.facts_key:
+        return Verdict("cancel", ("superseded",))
+    if now >= note.expires_at:
+        return Verdict("expire", ("expired",))
+    if note.channel == "sms":
+        not_before, expires_at = hold_for_quiet_hours(now, note.expires_at, quiet_hours(config))
+        if not_before > now:
+            return Verdict("hold", ("quiet_hours",), not_before, expires_at)
+    return SEND
+
+
+# Reasons a message would not be sent now that do not make its facts unsafe to show: the facts
+# changed (the page shows the current ones) or the contact was corrected.
+_HARMLESS = {"superseded", "contact_changed", "already_notified", "opted_out"}
+
+
+def still_may_be_told(note: Notification) -> bool:
+    """Whether the person this message went to may still see the report's facts."""
+    from django.utils import timezone
+
+    verdict = recheck([note], timezone.now())[note.pk]
+    return verdict.action != "cancel" or set(verdict.reasons) <= _HARMLESS

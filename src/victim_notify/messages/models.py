@@ -1,0 +1,216 @@
+"""Message templates and the outbox: one Notification row per message we intend to send.
+
+A notification is written in the same transaction as the decision that wants it, with its
+content rendered and frozen, so what the victim receives is exactly what the record shows.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models, transaction
+
+from victim_notify.rules.models import Channel
+
+
+class MessageKind(models.TextChoices):
+    REPORT_FILED = "report_filed", "Report filed (the 8 key facts)"
+
+
+class MessageTemplate(models.Model):
+    """The wording of one kind of message on one channel in one language, editable by staff.
+
+    Templates are Jinja, rendered in a sandbox with nothing but plain strings in reach.
+    Each save bumps `version`, and a frozen copy goes to TemplateRevision, which every
+    notification points at.
+    """
+
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="templates"
+    )
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    language = models.CharField(max_length=8)
+    subject = models.CharField(max_length=300, blank=True, help_text="Email only.")
+    text = models.TextField(help_text="The text message, or the plain-text part of the email.")
+    compact_text = models.TextField(
+        blank=True,
+        help_text="Texts only: the short form with a details link, used past the segment cap.",
+    )
+    html = models.TextField(
+        blank=True, help_text="Email only: the HTML body inside the agency's layout."
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "kind", "channel", "language"], name="template_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} {self.language} v{self.version}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Saving changed wording makes a new version; messages already queued keep theirs."""
+        content = {
+            "subject": self.subject,
+            "text": self.text,
+            "compact_text": self.compact_text,
+            "html": self.html,
+        }
+        with transaction.atomic():
+            if self.pk is not None:
+                previous = MessageTemplate.objects.select_for_update().get(pk=self.pk)
+                changed = any(getattr(previous, k) != v for k, v in content.items())
+                self.version = previous.version + 1 if changed else previous.version
+            super().save(*args, **kwargs)  # type: ignore[arg-type]
+            TemplateRevision.objects.get_or_create(
+                template=self, version=self.version, defaults=content
+            )
+
+    def clean(self) -> None:
+        from victim_notify.messages.templating import validate_template
+
+        validate_template(self)
+
+    def current_revision(self) -> TemplateRevision:
+        return self.revisions.get(version=self.version)
+
+
+class TemplateRevision(models.Model):
+    template = models.ForeignKey(
+        MessageTemplate, on_delete=models.CASCADE, related_name="revisions"
+    )
+    version = models.PositiveIntegerField()
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    compact_text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["template", "version"], name="revision_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} r{self.version}"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED_PERMANENT = "failed_permanent", "Failed (permanent)"
+    FAILED_TEMPORARY = "failed_temporary", "Failed (retries exhausted)"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        Status.DELIVERED,
+        Status.FAILED_PERMANENT,
+        Status.FAILED_TEMPORARY,
+        Status.EXPIRED,
+        Status.CANCELLED,
+        Status.OUTCOME_UNKNOWN,
+    }
+)
+
+
+class Notification(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="notifications"
+    )
+    report = models.ForeignKey(
+        "intake.Report", on_delete=models.CASCADE, related_name="notifications"
+    )
+    party = models.ForeignKey(
+        "intake.Party", on_delete=models.CASCADE, related_name="notifications"
+    )
+    decision = models.OneToOneField(
+        "rules.Decision", on_delete=models.PROTECT, related_name="notification"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=MessageKind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    language = models.CharField(max_length=8)
+    facts_key = models.CharField(
+        max_length=64,
+        help_text="Hash of the facts told; the same facts never go to a contact twice.",
+    )
+    is_update = models.BooleanField(default=False, help_text="Corrects facts sent earlier.")
+
+    template = models.ForeignKey(TemplateRevision, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(
+        help_text="The text as the phone shows it, or the email's plain-text part."
+    )
+    html = models.TextField(blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    encoding = models.CharField(max_length=8, blank=True)
+    details_key = models.CharField(
+        max_length=24, unique=True, help_text="Names the details page; not secret alone."
+    )
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    status_reason_codes = models.JSONField(default=list, blank=True)
+    due_at = models.DateTimeField(
+        help_text="When it first became due (after the post-approval delay)."
+    )
+    not_before = models.DateTimeField(help_text="Next time a worker may pick it up.")
+    expires_at = models.DateTimeField(
+        help_text="Moved later by quiet-hours waits, which do not count."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    handed_over_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current attempt began handing it to the provider.",
+    )
+
+    provider = models.CharField(max_length=32, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    provider_status = models.CharField(max_length=40, blank=True)
+    provider_error_code = models.CharField(max_length=40, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A cancelled message (held, superseded, opted out) may be decided again later.
+            models.UniqueConstraint(
+                fields=["report", "contact", "channel", "facts_key"],
+                condition=~models.Q(status="cancelled"),
+                name="same_facts_once_per_contact",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["not_before"], condition=models.Q(status="pending"), name="notification_due"
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="sending"),
+                name="notification_leased",
+            ),
+            models.Index(fields=["agency", "-created_at"]),
+            models.Index(fields=["provider", "provider_message_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} for {self.report_id} ({self.status})"

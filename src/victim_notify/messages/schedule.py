@@ -1,0 +1,278 @@
+"""From stored reports to decisions and outbox rows, in the caller's transaction.
+
+The order is fixed: validated report → eligibility rules → decision → notification. Messages
+already sent with the same facts are never repeated; pending ones that an amendment made wrong
+are cancelled with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from victim_notify.agencies.config import AgencyConfig
+from victim_notify.contacts.models import OptOut
+from victim_notify.intake.models import Party, Report
+from victim_notify.messages.models import (
+    MessageKind,
+    MessageTemplate,
+    Notification,
+    Status,
+    TemplateRevision,
+)
+from victim_notify.messages.render import (
+    ReportSnapshot,
+    facts_for,
+    facts_key,
+    render_email,
+    render_sms,
+)
+from victim_notify.messages.timing import QuietHours, hold_for_quiet_hours
+from victim_notify.rules.eligibility import Outcome, decide_report
+from victim_notify.rules.facts import report_facts
+from victim_notify.rules.models import Decision
+from victim_notify.rules.reasons import Reason, sentence
+
+# Statuses in which the contact has (or may have) received the message.
+_REACHED = frozenset({Status.SENDING, Status.SENT, Status.DELIVERED, Status.OUTCOME_UNKNOWN})
+
+
+class TemplateBook:
+    """The current revision of each of an agency's templates, read once."""
+
+    def __init__(self, config: AgencyConfig) -> None:
+        self.default_language = config.agency.default_language
+        self.revisions: dict[tuple[str, str, str], TemplateRevision] = {}
+        templates = MessageTemplate.objects.filter(agency=config.agency)
+        current = {t.pk: t for t in templates}
+        for revision in TemplateRevision.objects.filter(template__in=templates):
+            template = current[revision.template_id]
+            if revision.version == template.version:
+                self.revisions[(template.kind, template.channel, template.language)] = revision
+
+    def get(self, kind: str, channel: str, language: str) -> TemplateRevision:
+        found = self.revisions.get((kind, channel, language)) or self.revisions.get(
+            (kind, channel, self.default_language)
+        )
+        if found is None:
+            raise LookupError(f"The agency has no {kind} template for {channel}.")
+        return found
+
+
+def quiet_hours(config: AgencyConfig) -> QuietHours | None:
+    agency = config.agency
+    if agency.quiet_hours_start is None or agency.quiet_hours_end is None:
+        return None
+    return QuietHours(agency.quiet_hours_start, agency.quiet_hours_end, config.zone)
+
+
+def snapshot(report: Report, config: AgencyConfig) -> ReportSnapshot:
+    division = config.division_by_id[report.division_id]
+    return ReportSnapshot(
+        report_number=report.report_number,
+        offense_code=report.offense_codes[0],
+        officer_name=report.officer_name,
+        officer_badge=report.officer_badge,
+        reported_at=report.reported_at,
+        division_code=division.code,
+    )
+
+
+@dataclass
+class ScheduleResult:
+    decisions: list[Decision] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    cancelled: int = 0
+    flagged_reports: list[int] = field(default_factory=list)
+
+
+def schedule(
+    config: AgencyConfig,
+    book: TemplateBook,
+    reports: list[tuple[Report, list[Party]]],
+    contact_values: dict[int, str],
+    now: dt.datetime,
+) -> ScheduleResult:
+    """Decide every party of every report and write the decisions and notifications."""
+    contact_ids = {value: cid for cid, value in contact_values.items()}
+    opted_out = {
+        contact_values[cid]
+        for cid in OptOut.objects.filter(
+            agency=config.agency, revoked_at=None, contact_id__in=list(contact_values)
+        ).values_list("contact_id", flat=True)
+    }
+    existing: dict[int, list[Notification]] = defaultdict(list)
+    for note in (
+        Notification.objects.filter(report_id__in=[r.pk for r, _ in reports])
+        .exclude(status=Status.CANCELLED)
+        .only("id", "report_id", "party_id", "contact_id", "channel", "facts_key", "status")
+    ):
+        existing[note.report_id].append(note)
+
+    result = ScheduleResult()
+    pairs: list[tuple[Decision, Notification | None]] = []
+    to_cancel: dict[str, list[str]] = {}
+    for report, parties in reports:
+        facts = report_facts(report, parties, config, contact_values)
+        outcomes, flag = decide_report(facts, config.policy, opted_out)
+        if flag:
+            result.flagged_reports.append(report.pk)
+        by_party = {p.party_id: p for p in parties}
+        key = facts_key(MessageKind.REPORT_FILED, snapshot(report, config), config)
+        earlier = existing.get(report.pk, [])
+        told = {(n.contact_id, n.channel, n.facts_key): n.status for n in earlier}
+        told_contacts = {(n.contact_id, n.channel) for n in earlier if n.status in _REACHED}
+        wanted: set[tuple[int, int, str, str]] = set()
+        for outcome in outcomes:
+            party = by_party[outcome.party_id]
+            contact_id = contact_ids.get(outcome.contact) if outcome.contact else None
+            if (
+                outcome.send
+                and contact_id is not None
+                and (contact_id, outcome.channel, key) in told
+            ):
+                wanted.add((party.pk, contact_id, outcome.channel or "", key))
+                status = told[(contact_id, outcome.channel, key)]
+                why = (
+                    "already_notified"
+                    if status in _REACHED | {Status.PENDING}
+                    else "already_attempted"
+                )
+                outcome = Outcome(
+                    outcome.party_id,
+                    outcome.channel,
+                    False,
+                    (Reason(why, status=status),),
+                    outcome.contact,
+                )
+            decision = Decision(
+                agency=config.agency,
+                report=report,
+                report_version=report.version,
+                party=party,
+                channel=outcome.channel or "",
+                send=outcome.send,
+                reason_codes=outcome.reason_codes,
+                sentence=sentence(outcome.send, outcome.channel, outcome.reasons),
+            )
+            note = None
+            if outcome.send and contact_id is not None:
+                wanted.add((party.pk, contact_id, outcome.channel or "", key))
+                note = _notification(
+                    config,
+                    book,
+                    report,
+                    party,
+                    by_party,
+                    outcome,
+                    contact_id,
+                    key,
+                    is_update=(contact_id, outcome.channel) in told_contacts,
+                    now=now,
+                )
+            pairs.append((decision, note))
+        for note in earlier:
+            if (
+                note.status == Status.PENDING
+                and (note.party_id, note.contact_id, note.channel, note.facts_key) not in wanted
+            ):
+                to_cancel[str(note.pk)] = _why_cancelled(note, key, outcomes, by_party)
+
+    result.decisions = Decision.objects.bulk_create([d for d, _ in pairs])
+    notes = []
+    for decision, note in pairs:
+        if note is not None:
+            note.decision = decision
+            notes.append(note)
+    result.notifications = Notification.objects.bulk_create(notes)
+    result.cancelled = _cancel(to_cancel, now)
+    return result
+
+
+def _why_cancelled(
+    note: Notification, key: str, outcomes: list[Outcome], by_party: dict[str, Party]
+) -> list[str]:
+    if note.facts_key != key:
+        return ["superseded"]
+    party = next((p for p in by_party.values() if p.pk == note.party_id), None)
+    if party is None or party.removed:
+        return ["party_removed"]
+    for outcome in outcomes:
+        if (
+            outcome.party_id == party.party_id
+            and outcome.channel in (note.channel, None)
+            and not outcome.send
+        ):
+            return outcome.reason_codes
+    return ["contact_changed"]
+
+
+def _cancel(reasons_by_id: dict[str, list[str]], now: dt.datetime) -> int:
+    cancelled = 0
+    by_reasons: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for note_id, reasons in reasons_by_id.items():
+        by_reasons[tuple(reasons)].append(note_id)
+    for reasons, ids in by_reasons.items():
+        cancelled += Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
+            status=Status.CANCELLED, status_reason_codes=list(reasons), finished_at=now
+        )
+    return cancelled
+
+
+def _notification(
+    config: AgencyConfig,
+    book: TemplateBook,
+    report: Report,
+    party: Party,
+    by_party: dict[str, Party],
+    outcome: Outcome,
+    contact_id: int,
+    key: str,
+    *,
+    is_update: bool,
+    now: dt.datetime,
+) -> Notification:
+    agency = config.agency
+    language = config.language_for(party.language)
+    template = book.get(MessageKind.REPORT_FILED, outcome.channel or "", language)
+    facts = facts_for(snapshot(report, config), config, language)
+    greeting = party.business_name if party.kind == "business" else party.first_name
+    options = {
+        "recipient_name": greeting,
+        "is_guardian": outcome.on_behalf_of is not None,
+        "is_update": is_update,
+    }
+    if outcome.channel == "sms":
+        rendered = render_sms(template, facts, config, **options)
+    else:
+        rendered = render_email(template, facts, config, language, **options)
+
+    approved_at = report.approved_at or now
+    due = max(now, approved_at + dt.timedelta(minutes=agency.post_approval_delay_minutes))
+    expires = due + dt.timedelta(hours=agency.max_message_age_hours)
+    not_before = due
+    if outcome.channel == "sms":
+        not_before, expires = hold_for_quiet_hours(due, expires, quiet_hours(config))
+    return Notification(
+        agency=agency,
+        report=report,
+        party=party,
+        contact_id=contact_id,
+        kind=MessageKind.REPORT_FILED,
+        channel=outcome.channel,
+        language=language,
+        facts_key=key,
+        is_update=is_update,
+        template=template,
+        subject=rendered.subject,
+        body=rendered.body,
+        html=rendered.html,
+        segments=rendered.segments,
+        encoding=rendered.encoding,
+        details_key=rendered.details_key,
+        status=Status.PENDING,
+        due_at=due,
+        not_before=not_before,
+        expires_at=expires,
+    )

@@ -1,0 +1,329 @@
+"""The send path: claim due outbox rows, check them once more, hand them to their providers,
+record what happened.
+
+Each step is a row changing state in the database. A row is claimed with a lease (status
+`sending`); just before a group is handed over, `handed_over_at` is written, so after a crash
+we know which rows a provider may have seen. A lease that runs out is looked at again by
+`recover_stale_leases`: rows never handed over go back to pending; rows that were are checked
+with the provider where it can be asked, and otherwise become `outcome_unknown` for a person
+to decide. Nothing is ever silently sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from victim_notify.agencies.config import cached_config
+from victim_notify.messages.handoff import recheck
+from victim_notify.messages.models import Notification, Status
+from victim_notify.messages.schedule import quiet_hours
+from victim_notify.messages.timing import hold_for_quiet_hours, retry_delay
+from victim_notify.providers.base import (
+    Accepted,
+    CannotBeAsked,
+    OutgoingMessage,
+    PermanentFailure,
+    ProviderError,
+    TransientFailure,
+)
+from victim_notify.providers.registry import provider_for
+from victim_notify.providers.smtp import OutcomeUnknown
+
+log = logging.getLogger(__name__)
+
+RECORD_EVERY = 50  # results written per transaction
+# What sending needs of a notification; the rest of the row stays in the database.
+_SEND_FIELDS = (
+    "id", "agency_id", "report_id", "party_id", "contact_id", "kind", "channel", "facts_key",
+    "subject", "body", "html", "attempts", "expires_at", "status",
+)
+
+
+def claim(worker_id: str, limit: int, now: dt.datetime) -> list[object]:
+    """Take up to `limit` due rows for this worker. On PostgreSQL, rows another worker is
+    claiming are skipped, not waited for; on SQLite the write lock serialises claims."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, not_before__lte=now)
+            .order_by("not_before")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(
+                status=Status.SENDING,
+                claimed_by=worker_id,
+                lease_expires_at=now + dt.timedelta(seconds=settings.LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+                handed_over_at=None,
+            )
+    return ids
+
+
+def outgoing(note: Notification) -> OutgoingMessage:
+    agency = cached_config(note.agency_id).agency
+    return OutgoingMessage(
+        notification_id=note.pk,
+        channel=note.channel,
+        to=note.contact.value,
+        sender=agency.sms_from if note.channel == "sms" else agency.sender_email,
+        sender_name=agency.sender_name,
+        reply_to=agency.reply_to,
+        subject=note.subject,
+        body=note.body,
+        html=note.html,
+    )
+
+
+def _mine(note_id: object, worker_id: str):  # type: ignore[no-untyped-def]
+    return Notification.objects.filter(pk=note_id, status=Status.SENDING, claimed_by=worker_id)
+
+
+def send_due(worker_id: str, limit: int | None = None) -> int:
+    """One round: claim, check, send, record. Returns how many rows were claimed."""
+    now = timezone.now()
+    ids = claim(worker_id, limit or settings.WORKER_BATCH_SIZE, now)
+    if not ids:
+        return 0
+    notes = list(
+        Notification.objects.filter(pk__in=ids)
+        .select_related("contact")
+        .only(*_SEND_FIELDS, "contact__value")
+    )
+    verdicts = recheck(notes, now)
+    ready: dict[str, list[Notification]] = defaultdict(list)
+    with transaction.atomic():
+        for note in notes:
+            verdict = verdicts[note.pk]
+            if verdict.action == "send":
+                ready[note.channel].append(note)
+                continue
+            changes: dict[str, object] = {
+                "status_reason_codes": list(verdict.reasons),
+                "lease_expires_at": None,
+            }
+            if verdict.action == "hold":
+                # Not an attempt: the message was never offered to a provider.
+                changes.update(
+                    status=Status.PENDING,
+                    not_before=verdict.not_before,
+                    expires_at=verdict.expires_at,
+                    attempts=F("attempts") - 1,
+                )
+            else:
+                changes.update(
+                    status=Status.CANCELLED if verdict.action == "cancel" else Status.EXPIRED,
+                    finished_at=now,
+                )
+            _mine(note.pk, worker_id).update(**changes)
+    if ready:
+        _hand_over(worker_id, ready)
+    return len(ids)
+
+
+def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
+    """Give every ready message to its provider, all channels at once, and record outcomes
+    as they arrive. `handed_over_at` is written first: after a crash it tells which rows a
+    provider may have seen."""
+    providers = {channel: provider_for(channel) for channel in ready}  # config errors stop here
+    by_id = {note.pk: note for notes in ready.values() for note in notes}
+    messages = {channel: [outgoing(n) for n in notes] for channel, notes in ready.items()}
+    now = timezone.now()
+    for channel, notes in ready.items():
+        Notification.objects.filter(
+            pk__in=[n.pk for n in notes], status=Status.SENDING, claimed_by=worker_id
+        ).update(handed_over_at=now, provider=providers[channel].name)
+
+    results: queue.Queue[tuple[object, Accepted | ProviderError] | None] = queue.Queue()
+    # A provider that is the database itself (the development outbox) writes on this thread's
+    # connection; the others run in feeder threads so every channel is in flight at once.
+    inline = [c for c in ready if providers[c].uses_database]
+    pending: list[tuple[Notification, Accepted | ProviderError]] = []
+    for channel in inline:
+        for message, result in providers[channel].send_many(messages[channel]):
+            pending.append((by_id.pop(message.notification_id), result))
+
+    def feed(channel: str) -> None:
+        try:
+            for message, result in providers[channel].send_many(messages[channel]):
+                results.put((message.notification_id, result))
+        finally:
+            results.put(None)
+
+    feeders = [
+        threading.Thread(target=feed, args=(c,), name=f"feed-{c}") for c in ready if c not in inline
+    ]
+    for feeder in feeders:
+        feeder.start()
+    running = len(feeders)
+    last_renewal = time.monotonic()
+    while running:
+        item = results.get()
+        if item is None:
+            running -= 1
+            continue
+        pending.append((by_id.pop(item[0]), item[1]))
+        if len(pending) >= RECORD_EVERY:
+            _record(worker_id, pending)
+            pending = []
+        if time.monotonic() - last_renewal > settings.LEASE_SECONDS / 3:
+            _renew_leases(worker_id, list(by_id))
+            last_renewal = time.monotonic()
+    _record(worker_id, pending)
+    for feeder in feeders:
+        feeder.join()
+
+
+def _renew_leases(worker_id: str, ids: list[object]) -> None:
+    Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=worker_id).update(
+        lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.LEASE_SECONDS)
+    )
+
+
+def _record(worker_id: str, results: list[tuple[Notification, Accepted | ProviderError]]) -> None:
+    if not results:
+        return
+    now = timezone.now()
+    # One guarded UPDATE per kind of outcome: only rows still claimed by this worker change.
+    groups: dict[tuple[str, ...], list[Notification]] = defaultdict(list)
+    for note, result in results:
+        changes = _outcome(note, result, now)
+        for field, value in changes.items():
+            setattr(note, field, value)
+        groups[tuple(sorted(changes))].append(note)
+    with transaction.atomic():
+        for fields, notes in groups.items():
+            changed = _update_claimed(worker_id, fields, notes)
+            if changed < len(notes):
+                log.warning(
+                    "outcomes arrived after their lease was taken over",
+                    extra={"late": len(notes) - changed},
+                )
+
+
+def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notification]) -> int:
+    """Write the given fields of rows this worker still holds; returns how many it held.
+
+    One executemany statement: Django's bulk_update builds a CASE expression per row and field,
+    which cost more than the sending itself at tens of thousands of messages.
+    """
+    meta = Notification._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+    # Only names from the model's own metadata go into the text; every value is a parameter.
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    guard = f"{pk} = %s AND {quote('status')} = %s AND {quote('claimed_by')} = %s"
+    sql = f"UPDATE {table} SET {assignments} WHERE {guard}"  # noqa: S608
+    rows = [
+        [c.get_db_prep_save(getattr(note, c.attname), connection) for c in columns]
+        + [meta.pk.get_db_prep_value(note.pk, connection), Status.SENDING, worker_id]
+        for note in notes
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        return cursor.rowcount
+
+
+def _outcome(
+    note: Notification, result: Accepted | ProviderError, now: dt.datetime
+) -> dict[str, object]:
+    done: dict[str, object] = {"lease_expires_at": None}
+    if isinstance(result, Accepted):
+        delivered = result.provider_status == "delivered"
+        return done | {
+            "status": Status.DELIVERED if delivered else Status.SENT,
+            "provider_message_id": result.provider_message_id,
+            "provider_status": result.provider_status,
+            "provider_error_code": "",
+            "last_error": "",
+            "sent_at": now,
+            "finished_at": now if delivered else None,
+        }
+    failure = done | {"provider_error_code": result.code, "last_error": str(result)[:500]}
+    if isinstance(result, OutcomeUnknown):
+        return failure | {"status": Status.OUTCOME_UNKNOWN, "finished_at": now}
+    if isinstance(result, PermanentFailure):
+        return failure | {"status": Status.FAILED_PERMANENT, "finished_at": now}
+    next_try = now + retry_delay(
+        note.attempts, settings.RETRY_BASE_SECONDS, settings.RETRY_MAX_SECONDS
+    )
+    expires_at = note.expires_at
+    if note.channel == "sms":
+        next_try, expires_at = hold_for_quiet_hours(
+            next_try, expires_at, quiet_hours(cached_config(note.agency_id))
+        )
+    if note.attempts >= settings.MAX_SEND_ATTEMPTS or next_try >= expires_at:
+        return failure | {
+            "status": Status.FAILED_TEMPORARY,
+            "status_reason_codes": ["retries_exhausted"],
+            "finished_at": now,
+        }
+    return failure | {"status": Status.PENDING, "not_before": next_try, "expires_at": expires_at}
+
+
+def recover_stale_leases(now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Look again at rows whose worker stopped recording (it crashed, or was killed)."""
+    now = now or timezone.now()
+    counts = {"requeued": 0, "found_sent": 0, "unknown": 0}
+    stale = list(
+        Notification.objects.filter(status=Status.SENDING, lease_expires_at__lt=now).select_related(
+            "contact"
+        )[:limit]
+    )
+    for note in stale:
+        still_stale = Notification.objects.filter(
+            pk=note.pk, status=Status.SENDING, claimed_by=note.claimed_by, lease_expires_at__lt=now
+        )
+        if note.handed_over_at is None:
+            counts["requeued"] += still_stale.update(
+                status=Status.PENDING,
+                not_before=now,
+                lease_expires_at=None,
+                claimed_by="",
+                attempts=F("attempts") - 1,
+            )
+            continue
+        provider = provider_for(note.channel)
+        try:
+            found = provider.find(outgoing(note))
+        except CannotBeAsked:
+            counts["unknown"] += still_stale.update(
+                status=Status.OUTCOME_UNKNOWN,
+                finished_at=now,
+                lease_expires_at=None,
+                last_error=(
+                    f"the worker stopped while handing this to {provider.name}, "
+                    "which cannot be asked"
+                ),
+            )
+            continue
+        except TransientFailure:
+            continue  # ask again on the next sweep
+        if found is None:
+            counts["requeued"] += still_stale.update(
+                status=Status.PENDING, not_before=now, lease_expires_at=None, claimed_by=""
+            )
+        else:
+            counts["found_sent"] += still_stale.update(**_outcome(note, found, now))
+    if any(counts.values()):
+        log.info("stale leases recovered", extra=counts)
+    return counts
+
+
+def expire_overdue(now: dt.datetime | None = None) -> int:
+    """Pending rows past their maximum age (held ones had their expiry moved with the hold)."""
+    now = now or timezone.now()
+    return Notification.objects.filter(Q(status=Status.PENDING) & Q(expires_at__lte=now)).update(
+        status=Status.EXPIRED, status_reason_codes=["expired"], finished_at=now
+    )

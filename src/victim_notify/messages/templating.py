@@ -1,0 +1,158 @@
+"""Agency-editable message templates: Jinja in a sandbox, with only plain strings in reach.
+
+A template can use the placeholders listed in PLACEHOLDERS and nothing else; an unknown one is
+rejected when the template is saved, never discovered at send time. The sandbox blocks
+attribute tricks, and the context holds no objects, so a template cannot reach settings, the
+database or another agency's data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import traceback
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+if TYPE_CHECKING:
+    from victim_notify.messages.models import MessageTemplate
+
+PLACEHOLDERS: dict[str, str] = {
+    "agency_name": "The agency's full name",
+    "agency_short_name": "The agency's short name (opens every text)",
+    "recipient_name": "First name of the person written to (may be empty)",
+    "is_guardian": "True when writing to a parent or guardian about a minor",
+    "is_update": "True when this corrects facts sent earlier",
+    "report_number": "1. Report number",
+    "offense_code": "2. Crime code",
+    "offense_title": "2. Crime code's name, in the recipient's language",
+    "officer_name": "3. Reporting officer's name",
+    "officer_badge": "3. Reporting officer's badge number",
+    "reported_at": "4. Report date and time, in the agency's time zone",
+    "explanation": "5. What the crime code means",
+    "explanation_short": "5. What the crime code means, short form for texts",
+    "next_steps": "6. What happens next",
+    "next_steps_short": "6. What happens next, short form for texts",
+    "substation_name": "7. Substation name",
+    "substation_phone": "7. Substation phone",
+    "section_name": "8. Investigative section",
+    "section_phone": "8. Investigative section phone",
+    "section_hours": "8. Investigative section hours",
+    "details_url": "Link to the details page on the agency's site",
+}
+
+# The eight facts every message must carry, in every channel and language.
+REQUIRED_FACTS = {
+    "report_number": "report number",
+    "offense_code": "crime code",
+    "officer_name": "reporting officer",
+    "reported_at": "report date and time",
+    "substation_phone": "substation phone",
+    "section_phone": "investigative section phone",
+}
+EXPLANATION = ("explanation", "explanation_short")
+NEXT_STEPS = ("next_steps", "next_steps_short")
+
+
+def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    # No trim_blocks: what staff type, line breaks included, is what the victim reads.
+    env = ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    # Jinja's own globals (range, lipsum, dict, cycler, joiner, namespace) would be names
+    # beyond PLACEHOLDERS that the check at save cannot see, e.g. range(10**9) in a loop.
+    env.globals.clear()
+    return env
+
+
+TEXT_ENV = _environment(autoescape=False)
+HTML_ENV = _environment(autoescape=True)
+
+
+@lru_cache(maxsize=512)
+def compile_text(source: str):  # type: ignore[no-untyped-def]
+    return TEXT_ENV.from_string(source)
+
+
+@lru_cache(maxsize=512)
+def compile_html(source: str):  # type: ignore[no-untyped-def]
+    return HTML_ENV.from_string(source)
+
+
+def placeholders_used(source: str, *, html: bool = False) -> set[str]:
+    env = HTML_ENV if html else TEXT_ENV
+    return set(meta.find_undeclared_variables(env.parse(source)))
+
+
+def check_source(source: str, *, html: bool = False, require_facts: bool = True) -> list[str]:
+    """Problems with one template text, as sentences for the editor. Empty when it is fine."""
+    try:
+        used = placeholders_used(source, html=html)
+    except TemplateSyntaxError as exc:
+        return [f"line {exc.lineno}: {exc.message}"]
+    problems = [
+        f"unknown placeholder {{{{ {name} }}}}" for name in sorted(used - set(PLACEHOLDERS))
+    ]
+    if not problems:
+        problems += _render_problems(source, html)
+    if require_facts:
+        missing = [label for name, label in REQUIRED_FACTS.items() if name not in used]
+        if not used & set(EXPLANATION):
+            missing.append("what the crime code means")
+        if not used & set(NEXT_STEPS):
+            missing.append("what happens next")
+        if missing:
+            problems.append("must include the " + ", ".join(missing))
+    return problems
+
+
+_SAMPLE = {name: name.replace("_", " ") for name in PLACEHOLDERS}
+
+
+def _render_problems(source: str, html: bool) -> list[str]:
+    """Render once with sample values, every way the flags can go, so that what fails only when
+    rendered (the sandbox refusing `''.__class__`, a filter given the wrong type) is refused
+    here, not when intake renders a victim's message."""
+    template = compile_html(source) if html else compile_text(source)
+    for is_guardian, is_update in itertools.product((False, True), repeat=2):
+        try:
+            template.render(_SAMPLE, is_guardian=is_guardian, is_update=is_update)
+        except Exception as exc:  # whatever it is, the editor must fix it
+            lines = [
+                frame.lineno
+                for frame in traceback.extract_tb(exc.__traceback__)
+                if frame.filename == "<template>"
+            ]
+            where = f"line {lines[-1]}: " if lines else ""
+            return [f"{where}{exc}"]
+    return []
+
+
+def validate_template(template: MessageTemplate) -> None:
+    errors: dict[str, list[str]] = {}
+    fields: list[tuple[str, str, bool, bool]] = [("text", template.text, False, True)]
+    if template.channel == "sms":
+        if template.compact_text:
+            fields.append(("compact_text", template.compact_text, False, True))
+            if "details_url" not in placeholders_used_safe(template.compact_text):
+                errors.setdefault("compact_text", []).append("must include {{ details_url }}")
+    else:
+        fields.append(("subject", template.subject, False, False))
+        fields.append(("html", template.html, True, True))
+        if "report_number" not in placeholders_used_safe(template.subject):
+            errors.setdefault("subject", []).append("must include {{ report_number }}")
+    for name, source, html, require in fields:
+        problems = check_source(source, html=html, require_facts=require)
+        if problems:
+            errors.setdefault(name, []).extend(problems)
+    if errors:
+        raise ValidationError(errors)
+
+
+def placeholders_used_safe(source: str) -> set[str]:
+    try:
+        return placeholders_used(source)
+    except TemplateSyntaxError:
+        # The syntax error is reported on its own; "must include" on top would be wrong.
+        return set(PLACEHOLDERS)

@@ -1,0 +1,191 @@
+"""Email over SMTP, to the agency's relay or a mail provider's submission port.
+
+The notification's UUID is the Message-ID, so a bounce or a reply can be matched to it. SMTP
+keeps no record we can query, so when the connection drops after the message body was sent,
+we cannot know whether the server took it: that is recorded as an unknown outcome for a
+person to decide, never retried blindly.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from victim_notify.providers.base import (
+    Accepted,
+    OutgoingMessage,
+    PermanentFailure,
+    Provider,
+    ProviderError,
+    TransientFailure,
+)
+
+
+class OutcomeUnknown(ProviderError):
+    """The message may or may not have been accepted; the provider cannot be asked."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # "none", "starttls" or "tls"
+    username: str
+    password: str
+    timeout: float
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float) -> SmtpSettings:
+        parts = urlsplit(url)
+        security = {"smtp": "none", "smtp+starttls": "starttls", "smtps": "tls"}.get(parts.scheme)
+        if security is None or not parts.hostname:
+            raise ImproperlyConfigured(
+                f"EMAIL_URL must look like smtp://host:port, smtp+starttls:// or smtps://, not {parts.scheme}://"
+            )
+        default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
+        return cls(
+            host=parts.hostname,
+            port=parts.port or default_port,
+            security=security,
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            timeout=timeout,
+        )
+
+
+def build_email(message: OutgoingMessage) -> EmailMessage:
+    email = EmailMessage()
+    sender = Address(addr_spec=message.sender)
+    email["From"] = formataddr((message.sender_name, message.sender))
+    email["To"] = message.to
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(timezone.now())
+    email["Message-ID"] = f"<{message.notification_id}@{sender.domain}>"
+    # RFC 3834: tells out-of-office responders not to answer.
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Auto-Response-Suppress"] = "All"
+    email.set_content(message.body)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+def _failure(code: int, reply: bytes, stage: str) -> ProviderError:
+    text = f"{stage}: {code} {reply.decode(errors='replace')}"[:300]
+    if 500 <= code < 600:
+        return PermanentFailure(text, code=str(code))
+    return TransientFailure(text, code=str(code))
+
+
+class SmtpProvider(Provider):
+    name = "smtp"
+    channel = "email"
+
+    def __init__(self, settings: SmtpSettings, concurrency: int = 4) -> None:
+        super().__init__(concurrency)
+        self.settings = settings
+        self._local = threading.local()
+        self._open: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
+
+    def _connection(self) -> smtplib.SMTP:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        s = self.settings
+        try:
+            if s.security == "tls":
+                conn = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                )
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    conn.starttls(context=ssl.create_default_context())
+            conn.ehlo_or_helo_if_needed()
+            if s.username:
+                conn.login(s.username, s.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransientFailure(
+                f"SMTP login refused: {exc.smtp_code}", code=str(exc.smtp_code)
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientFailure(
+                f"cannot connect to SMTP server: {exc}"[:300], code="connect"
+            ) from exc
+        self._local.conn = conn
+        with self._lock:
+            self._open.add(conn)
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            self._close(conn)
+
+    def _close(self, conn: smtplib.SMTP) -> None:
+        with self._lock:
+            self._open.discard(conn)
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            conn.close()
+
+    def send(self, message: OutgoingMessage) -> Accepted:
+        payload = build_email(message).as_bytes(policy=SMTP)  # CRLF line ends, as the wire needs
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                code, reply = conn.mail(message.sender)
+                if code != 250:
+                    conn.rset()
+                    raise _failure(code, reply, "MAIL FROM")
+                code, reply = conn.rcpt(message.to)
+                if code not in (250, 251):
+                    conn.rset()
+                    raise _failure(code, reply, "RCPT TO")
+                break
+            except (OSError, smtplib.SMTPServerDisconnected) as exc:
+                # Servers close idle connections; nothing of this message was sent yet, so
+                # one fresh connection is safe.
+                self._drop()
+                if attempt == 2:
+                    raise TransientFailure(
+                        f"SMTP connection lost: {exc}"[:300], code="connection"
+                    ) from exc
+        try:
+            code, reply = conn.data(payload)
+        except smtplib.SMTPDataError as exc:
+            conn.rset()
+            raise _failure(exc.smtp_code, exc.smtp_error, "DATA") from exc
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
+            self._drop()
+            raise OutcomeUnknown(
+                f"SMTP connection lost while sending the message: {exc}"[:300], code="lost"
+            ) from exc
+        if code != 250:
+            raise _failure(code, reply, "end of DATA")
+        return Accepted(
+            provider_message_id=f"{message.notification_id}", provider_status="accepted"
+        )
+
+    def close(self) -> None:
+        super().close()
+        with self._lock:
+            remaining = list(self._open)
+        for conn in remaining:
+            self._close(conn)
+        self._local = threading.local()

@@ -1,0 +1,225 @@
+"""Django settings, all read from the environment with safe local defaults.
+
+The defaults run a self-contained installation on SQLite that never sends a real message
+(texts and emails go to the development outbox). Production sets DATABASE_URL, EMAIL_URL,
+SMS_BACKEND and the provider credentials; see the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from victim_notify.environment import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_optional,
+    env_str,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("VN_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+
+def _secret_key() -> str:
+    configured = env_optional("SECRET_KEY")
+    if configured:
+        return configured
+    # A local installation gets a key of its own, kept beside its database.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = DATA_DIR / "secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI from our own static files, not a CDN
+    "django_tasks",
+    "django_tasks_db",
+    "victim_notify.accounts",
+    "victim_notify.agencies",
+    "victim_notify.contacts",
+    "victim_notify.intake",
+    "victim_notify.rules",
+    "victim_notify.messages",
+    "victim_notify.providers",
+    "victim_notify.worker",
+    "victim_notify.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "victim_notify.urls"
+WSGI_APPLICATION = "victim_notify.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    default_sqlite = f"sqlite:///{DATA_DIR / 'victim-notify.sqlite3'}"
+    url = env_str("DATABASE_URL", default_sqlite)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # WAL lets readers go on while one process writes; IMMEDIATE takes the write lock at
+        # the start of a transaction so two writers queue instead of failing half-way; the
+        # busy timeout is how long they queue.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env_float("SQLITE_BUSY_TIMEOUT", 20.0, minimum=1),
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        }
+        config["CONN_MAX_AGE"] = None
+        # A file, not memory, so worker processes started by tests share it; one per test run,
+        # so two runs on one machine never share a database.
+        config["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+    else:
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGES = [("en", "English"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at start-up without it
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGIN_URL = "admin:login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+    }
+}
+
+# ---- Victim Notify -------------------------------------------------------------------------
+
+# Where the web app is reachable from providers (status callbacks) and staff.
+PUBLIC_URL = env_str("VN_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+# Email: smtp://[user:password@]host:port, smtps:// (implicit TLS), smtp+starttls://, or
+# outbox:// (kept in the database and shown at /dev/outbox; nothing leaves the machine).
+EMAIL_URL = env_str("EMAIL_URL", "outbox://")
+# Texts: "outbox" (development) or "twilio".
+SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", {"outbox", "twilio"})
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+# Only changed to point the official SDK at a local stand-in of the Messages API.
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+
+# The development outbox page and the SMTP sink that feeds it.
+DEV_OUTBOX_ENABLED = env_bool("VN_DEV_OUTBOX", True)
+
+# Files an RMS drops for import: VN_DROP_DIR/<agency slug>/*.jsonl|*.csv
+DROP_DIR = Path(env_str("VN_DROP_DIR", str(DATA_DIR / "drop")))
+
+# The sender.
+WORKER_BATCH_SIZE = env_int("VN_WORKER_BATCH", 200, minimum=1)
+WORKER_POLL_SECONDS = env_float("VN_WORKER_POLL", 0.2, minimum=0.01)
+SEND_CONCURRENCY = env_int("VN_SEND_CONCURRENCY", 8, minimum=1)
+PROVIDER_TIMEOUT_SECONDS = env_float("VN_PROVIDER_TIMEOUT", 15.0, minimum=0.1)
+# A claimed message whose worker has not recorded an outcome within this time is looked at
+# again. It must be far longer than a provider call can take.
+LEASE_SECONDS = env_int("VN_LEASE_SECONDS", 300, minimum=1)
+RETRY_BASE_SECONDS = env_float("VN_RETRY_BASE", 30.0, minimum=0)
+RETRY_MAX_SECONDS = env_float("VN_RETRY_MAX", 1800.0, minimum=0)
+MAX_SEND_ATTEMPTS = env_int("VN_MAX_ATTEMPTS", 8, minimum=1)
+
+INTAKE_BATCH_LIMIT = 1000
+# A batch of 1,000 reports with several people each runs to a few megabytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VN_MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {"()": "victim_notify.logs.StructuredFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured"},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "twilio": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,53 @@
+"""Background jobs, run by the worker through the django_tasks interface.
+
+Each is an idempotent nudge over rows that carry their own state, so a job that runs twice,
+or dies half-way and runs again, does no harm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django_tasks import task
+
+from victim_notify.intake.dropbox import import_waiting_files
+from victim_notify.messages.sender import expire_overdue, recover_stale_leases
+
+
+@task()
+def recover_leases() -> dict[str, int]:
+    return recover_stale_leases()
+
+
+@task()
+def expire_old_messages() -> int:
+    return expire_overdue()
+
+
+@task()
+def import_dropped_files() -> list[dict[str, Any]]:
+    return import_waiting_files()
+
+
+@task()
+def prune_schedule() -> int:
+    from victim_notify.worker.scheduler import prune_runs
+
+    return prune_runs()
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every: dt.timedelta
+    task: Any
+
+
+PERIODIC_JOBS = [
+    PeriodicJob("recover_leases", dt.timedelta(seconds=30), recover_leases),
+    PeriodicJob("expire_old_messages", dt.timedelta(minutes=1), expire_old_messages),
+    PeriodicJob("import_dropped_files", dt.timedelta(seconds=10), import_dropped_files),
+    PeriodicJob("prune_schedule", dt.timedelta(hours=6), prune_schedule),
+]
