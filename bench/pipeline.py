@@ -82,6 +82,15 @@ class Process:
                 self.proc.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a live process has used, all its threads included (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,12 +104,35 @@ class Fakes:
     def __init__(self, env: dict[str, str], tmp: Path) -> None:
         self.twilio_port, self.smtp_port = free_port(), free_port()
         self.smtp_log = tmp / "smtp.jsonl"
+        self._email_offset = self._email_lines = 0
         self.twilio = Process(
-            [PY, "-m", "tests.fakes.twilio_api", "--port", str(self.twilio_port), "--account-sid", SID,
-             "--auth-token", TOKEN], env, wait_for="listening on")
+            [
+                PY,
+                "-m",
+                "tests.fakes.twilio_api",
+                "--port",
+                str(self.twilio_port),
+                "--account-sid",
+                SID,
+                "--auth-token",
+                TOKEN,
+            ],
+            env,
+            wait_for="listening on",
+        )
         self.smtp = Process(
-            [PY, "-m", "tests.fakes.smtp_server", "--port", str(self.smtp_port), "--log", str(self.smtp_log)],
-            env, wait_for="listening on")
+            [
+                PY,
+                "-m",
+                "tests.fakes.smtp_server",
+                "--port",
+                str(self.smtp_port),
+                "--log",
+                str(self.smtp_log),
+            ],
+            env,
+            wait_for="listening on",
+        )
 
     @property
     def twilio_url(self) -> str:
@@ -109,18 +141,28 @@ class Fakes:
     def reset(self) -> None:
         self._twilio("POST", "/__control", {"reset": True})
         self.smtp_log.write_text("")
+        self._email_offset = self._email_lines = 0
 
     def _twilio(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.twilio_url + path, data=data, method=method)
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - local fake
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
     def texts(self) -> list[dict[str, Any]]:
         return self._twilio("GET", "/__received")
 
     def text_count(self) -> int:
-        return self._twilio("GET", "/__requests")["by_status"].get("201", 0)
+        return self._twilio("GET", "/__count")["messages"]
+
+    def email_count(self) -> int:
+        """Lines in the SMTP log, read incrementally so polling stays cheap."""
+        with self.smtp_log.open("rb") as log_file:
+            log_file.seek(self._email_offset)
+            chunk = log_file.read()
+        self._email_offset += chunk.rfind(b"\n") + 1
+        self._email_lines += chunk.count(b"\n")
+        return self._email_lines
 
     def emails(self) -> list[dict[str, Any]]:
         lines = self.smtp_log.read_text().splitlines()
@@ -148,16 +190,27 @@ def check_received(fakes: Fakes, expected: dict[str, str]) -> tuple[bool, str]:
     if missing:
         by_channel = {c: sum(1 for n in missing if expected[n] == c) for c in ("sms", "email")}
         log(f"  missing by channel: {by_channel}; e.g. {missing[:3]}")
-    return ok, (f"missing {len(missing)}, extra {len(extra)}, duplicated {len(duplicated)}, "
-                f"wrong channel {len(wrong)}")
+    return ok, (
+        f"missing {len(missing)}, extra {len(extra)}, duplicated {len(duplicated)}, "
+        f"wrong channel {len(wrong)}"
+    )
 
 
-def wait_for_all(fakes: Fakes, count: int, timeout: float) -> float:
+def wait_for_all(fakes: Fakes, count: int, timeout: float, started: float | None = None) -> float:
     deadline = time.monotonic() + timeout
+    shown = time.monotonic()
     while time.monotonic() < deadline:
-        if fakes.text_count() + len(fakes.smtp_log.read_text().splitlines()) >= count:
+        received = fakes.text_count() + fakes.email_count()
+        if received >= count:
             return time.monotonic()
-        time.sleep(0.05)
+        if (
+            started is not None
+            and os.environ.get("BENCH_PROGRESS")
+            and time.monotonic() - shown >= 2
+        ):
+            shown = time.monotonic()
+            log(f"  {shown - started:5.1f} s: {received} received")
+        time.sleep(0.1)
     raise RuntimeError("timed out waiting for the providers to receive every message")
 
 
@@ -165,8 +218,13 @@ def wait_for_all(fakes: Fakes, count: int, timeout: float) -> float:
 
 
 def setup_database(env: dict[str, str]) -> None:
-    subprocess.run([PY, "-m", "victim_notify.cli", "demo", "--setup-only"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [PY, "-m", "victim_notify.cli", "demo", "--setup-only"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     # Quiet hours set to a window that excludes the whole run; no post-approval delay.
     script = (
         "import datetime as dt, django; django.setup();"
@@ -174,12 +232,17 @@ def setup_database(env: dict[str, str]) -> None:
         "from victim_notify.agencies.models import Agency;"
         "a = Agency.objects.get(slug='demo');"
         "now = timezone.now().astimezone(a.zone);"
-        "a.quiet_hours_start = (now + dt.timedelta(hours=6)).time().replace(second=0, microsecond=0);"
-        "a.quiet_hours_end = (now + dt.timedelta(hours=7)).time().replace(second=0, microsecond=0);"
+        "minute = lambda h: (now + dt.timedelta(hours=h)).time().replace(second=0, microsecond=0);"
+        "a.quiet_hours_start = minute(6);"
+        "a.quiet_hours_end = minute(7);"
         "a.post_approval_delay_minutes = 0; a.save()"
     )
-    subprocess.run([PY, "-c", script], env=env | {"DJANGO_SETTINGS_MODULE": "victim_notify.settings"},
-                   cwd=ROOT, check=True)
+    subprocess.run(
+        [PY, "-c", script],
+        env=env | {"DJANGO_SETTINGS_MODULE": "victim_notify.settings"},
+        cwd=ROOT,
+        check=True,
+    )
 
 
 def make_reports(count: int, seed: int, prefix: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -187,7 +250,9 @@ def make_reports(count: int, seed: int, prefix: str) -> tuple[list[dict[str, Any
 
     simulator = Simulator.from_demo_data(seed=seed, number_prefix=prefix)
     records = [simulator.clean() for _ in range(count)]
-    expected = {r["report_number"]: ("email" if r["parties"][0].get("email") else "sms") for r in records}
+    expected = {
+        r["report_number"]: ("email" if r["parties"][0].get("email") else "sms") for r in records
+    }
     return records, expected
 
 
@@ -203,8 +268,10 @@ def baseline(records: list[dict[str, Any]], fakes: Fakes, tmp: Path) -> float:
     db.execute("CREATE TABLE report (number TEXT PRIMARY KEY, body TEXT)")
     for start in range(0, len(records), 250):
         with db:
-            db.executemany("INSERT INTO report VALUES (?, ?)",
-                           [(r["report_number"], json.dumps(r)) for r in records[start:start + 250]])
+            db.executemany(
+                "INSERT INTO report VALUES (?, ?)",
+                [(r["report_number"], json.dumps(r)) for r in records[start : start + 250]],
+            )
     db.close()
 
     smtp = smtplib.SMTP("127.0.0.1", fakes.smtp_port)
@@ -221,9 +288,15 @@ def baseline(records: list[dict[str, Any]], fakes: Fakes, tmp: Path) -> float:
             email.set_content(text)
             smtp.send_message(email)
         else:
-            body = urllib.parse.urlencode({"To": party["phone"], "From": "+15205550100", "Body": text})
-            twilio.request("POST", path, body, {"Authorization": auth,
-                                                "Content-Type": "application/x-www-form-urlencoded"})
+            body = urllib.parse.urlencode(
+                {"To": party["phone"], "From": "+15205550100", "Body": text}
+            )
+            twilio.request(
+                "POST",
+                path,
+                body,
+                {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"},
+            )
             twilio.getresponse().read()
     smtp.quit()
     twilio.close()
@@ -235,31 +308,67 @@ def baseline(records: list[dict[str, Any]], fakes: Fakes, tmp: Path) -> float:
 
 def worker_env(env: dict[str, str], fakes: Fakes) -> dict[str, str]:
     return env | {
-        "SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_API_URL": fakes.twilio_url, "EMAIL_URL": f"smtp://127.0.0.1:{fakes.smtp_port}",
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_API_URL": fakes.twilio_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{fakes.smtp_port}",
     }
 
 
-def burst(records: list[dict[str, Any]], fakes: Fakes, env: dict[str, str], tmp: Path) -> float:
+def burst(
+    records: list[dict[str, Any]], fakes: Fakes, env: dict[str, str], tmp: Path
+) -> tuple[float, dict[str, float]]:
     path = tmp / "burst.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8"
+    )
     worker = Process([PY, "-m", "victim_notify.cli", "worker"], worker_env(env, fakes))
+    fake_pids = {"twilio fake": fakes.twilio.proc.pid, "smtp server": fakes.smtp.proc.pid}
+    cpu = {name: -cpu_seconds(pid) for name, pid in fake_pids.items()}
     try:
         started = time.monotonic()
-        subprocess.run([PY, "-m", "victim_notify.cli", "ingest", str(path), "--agency", "demo"],
-                       env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        ingest = subprocess.Popen(
+            [PY, "-m", "victim_notify.cli", "ingest", str(path), "--agency", "demo"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        while ingest.poll() is None:
+            cpu["intake"] = cpu_seconds(ingest.pid) or cpu.get("intake", 0.0)
+            time.sleep(0.1)
+            if os.environ.get("BENCH_PROGRESS"):
+                received = fakes.text_count() + fakes.email_count()
+                log(f"  {time.monotonic() - started:5.1f} s: intake running, {received} received")
+                time.sleep(1.9)
+        if ingest.returncode:
+            raise RuntimeError("ingest failed")
         log(f"burst: intake finished after {time.monotonic() - started:.1f} s")
-        finished = wait_for_all(fakes, len(records), timeout=600)
-        return finished - started
+        finished = wait_for_all(fakes, len(records), timeout=600, started=started)
+        cpu["worker"] = cpu_seconds(worker.proc.pid)
+        for name, pid in fake_pids.items():
+            cpu[name] += cpu_seconds(pid)
+        return finished - started, cpu
     finally:
         worker.stop()
 
 
-def steady(simulator_records: list[dict[str, Any]], fakes: Fakes, env: dict[str, str], rate: float,
-           seconds: float) -> list[float]:
+def steady(
+    simulator_records: list[dict[str, Any]],
+    fakes: Fakes,
+    env: dict[str, str],
+    rate: float,
+    seconds: float,
+) -> list[float]:
     port = free_port()
-    token = subprocess.run([PY, "-m", "victim_notify.cli", "api-token", "create", "--agency", "demo"],
-                           env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    token = subprocess.run(
+        [PY, "-m", "victim_notify.cli", "api-token", "create", "--agency", "demo"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     web = Process([PY, "-m", "victim_notify.cli", "serve", "--bind", f"127.0.0.1:{port}"], env)
     worker = Process([PY, "-m", "victim_notify.cli", "worker"], worker_env(env, fakes))
     accepted: dict[str, float] = {}
@@ -303,7 +412,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reports", type=int, default=27000)
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--steady-rate", type=float, default=20.0)
@@ -314,43 +425,67 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="vn-bench-") as name:
         tmp = Path(name)
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
-            "VN_DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "VN_DEV_OUTBOX": "false",
+            "VN_DATA_DIR": str(tmp),
+            "LOG_LEVEL": "WARNING",
+            "VN_DEV_OUTBOX": "false",
             "PYTHONPATH": str(ROOT),
         }
         os.environ.update(env)
         setup_database(env)
         records, expected = make_reports(args.reports, args.seed, "B26-")
         emails = sum(1 for channel in expected.values() if channel == "email")
-        log(f"data: {len(records)} reports, {emails} emails ({emails / len(records):.1%}), "
-            f"{len(records) - emails} texts")
+        log(
+            f"data: {len(records)} reports, {emails} emails ({emails / len(records):.1%}), "
+            f"{len(records) - emails} texts"
+        )
         fakes = Fakes(env, tmp)
         failed = False
         try:
             base_seconds = baseline(records, fakes, tmp)
-            log(f"baseline: {len(records)} reports in {base_seconds:.1f} s ({len(records) / base_seconds:.0f}/s)")
+            log(
+                f"baseline: {len(records)} reports in {base_seconds:.1f} s "
+                f"({len(records) / base_seconds:.0f}/s)"
+            )
             fakes.reset()
 
-            seconds = burst(records, fakes, env, tmp)
+            seconds, cpu = burst(records, fakes, env, tmp)
+            busy = sum(cpu.values())
+            log(
+                "burst: CPU "
+                + ", ".join(f"{name} {value:.1f} s" for name, value in cpu.items())
+                + f"; {busy:.1f} s in all, {busy / seconds:.2f} cores busy, "
+                f"{len(records) / busy:.0f} reports per busy core-second"
+            )
             ok, detail = check_received(fakes, expected)
             log(f"burst: received check {'passed' if ok else 'FAILED'}: {detail}")
             failed |= not ok
-            burst_line = (f"burst: {len(records)} reports in {seconds:.1f} s ({len(records) / seconds:.0f}/s), "
-                          f"{seconds / base_seconds:.2f}x the bare baseline's time")
+            burst_line = (
+                f"burst: {len(records)} reports in {seconds:.1f} s "
+                f"({len(records) / seconds:.0f}/s), "
+                f"{seconds / base_seconds:.2f}x the bare baseline's time"
+            )
             log(burst_line)
 
             if not args.skip_steady:
                 fakes.reset()
                 steady_records, steady_expected = make_reports(
-                    int(args.steady_rate * args.steady_seconds), args.seed + 1, "B27-")
-                latencies = steady(steady_records, fakes, env, args.steady_rate, args.steady_seconds)
+                    int(args.steady_rate * args.steady_seconds), args.seed + 1, "B27-"
+                )
+                latencies = steady(
+                    steady_records, fakes, env, args.steady_rate, args.steady_seconds
+                )
                 ok, detail = check_received(fakes, steady_expected)
                 log(f"steady: received check {'passed' if ok else 'FAILED'}: {detail}")
                 failed |= not ok
-                log(f"steady: {len(latencies)} reports at {args.steady_rate:.0f}/s, API accepted to provider "
-                    f"accepted: p50 {statistics.median(latencies):.3f} s, p99 {percentile(latencies, 0.99):.3f} s, "
-                    f"max {max(latencies):.3f} s")
-            log(f"pipeline: {burst_line.removeprefix('burst: ')}"
-                + ("" if args.skip_steady else f"; steady p99 {percentile(latencies, 0.99):.2f} s"))
+                log(
+                    f"steady: {len(latencies)} reports at {args.steady_rate:.0f}/s, "
+                    f"API accepted to provider accepted: p50 {statistics.median(latencies):.3f} s, "
+                    f"p99 {percentile(latencies, 0.99):.3f} s, max {max(latencies):.3f} s"
+                )
+            log(
+                f"pipeline: {burst_line.removeprefix('burst: ')}"
+                + ("" if args.skip_steady else f"; steady p99 {percentile(latencies, 0.99):.2f} s")
+            )
         finally:
             fakes.stop()
     return 1 if failed else 0

@@ -20,7 +20,9 @@ _TEXT_ES = {
 }
 
 
-def _offense(code: str, title: str, title_es: str, category: str = "", section: str = "PROP") -> dict[str, Any]:
+def _offense(
+    code: str, title: str, title_es: str, category: str = "", section: str = "PROP"
+) -> dict[str, Any]:
     return {
         "code": code,
         "title": title,
@@ -47,16 +49,37 @@ AGENCY: dict[str, Any] = {
         "quiet_hours_start": None,
         "quiet_hours_end": None,
     },
-    "languages": {"en": {"statutory_notice": "If no arrest is made within 30 days you may ask for the case status."},
-                  "es": {"statutory_notice": "Si no hay arresto en 30 días puede pedir el estado del caso."}},
+    "languages": {
+        "en": {
+            "statutory_notice": (
+                "If no arrest is made within 30 days you may ask for the case status."
+            )
+        },
+        "es": {"statutory_notice": "Si no hay arresto en 30 días puede pedir el estado del caso."},
+    },
     "divisions": [
-        {"code": "W", "name": "West", "substation_name": "Westside Substation",
-         "substation_phone": "+15205550101", "go_live_date": "2020-01-01"},
-        {"code": "E", "name": "East", "substation_name": "Eastside Substation",
-         "substation_phone": "+15205550102", "go_live_date": "2099-01-01"},
+        {
+            "code": "W",
+            "name": "West",
+            "substation_name": "Westside Substation",
+            "substation_phone": "+15205550101",
+            "go_live_date": "2020-01-01",
+        },
+        {
+            "code": "E",
+            "name": "East",
+            "substation_name": "Eastside Substation",
+            "substation_phone": "+15205550102",
+            "go_live_date": "2099-01-01",
+        },
     ],
     "sections": [
-        {"code": "PROP", "name": "Property Crimes", "phone": "+15205550150", "hours": "Mon-Fri 8-5"},
+        {
+            "code": "PROP",
+            "name": "Property Crimes",
+            "phone": "+15205550150",
+            "hours": "Mon-Fri 8-5",
+        },
         {"code": "SVU", "name": "Special Victims", "phone": "+15205550151", "hours": ""},
     ],
     "offenses": [

@@ -18,8 +18,14 @@ _numbers = itertools.count(1)
 def make_record(**overrides: Any) -> dict[str, Any]:
     """A valid report record: one adult victim with a phone, theft from a vehicle, approved,
     in the West division (live). Override any top-level key; `victim` updates the victim."""
-    victim = {"party_id": "1", "role": "victim", "first_name": "Ana", "last_name": "Ruiz",
-              "phone": "(520) 555-0134", "date_of_birth": "1980-05-17"}
+    victim = {
+        "party_id": "1",
+        "role": "victim",
+        "first_name": "Ana",
+        "last_name": "Ruiz",
+        "phone": "(520) 555-0134",
+        "date_of_birth": "1980-05-17",
+    }
     victim.update(overrides.pop("victim", {}))
     record: dict[str, Any] = {
         "report_number": f"T-{next(_numbers):06d}",
@@ -58,7 +64,7 @@ def database_url() -> str:
     from django.db import connection
 
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or ""
     host = db.get("HOST") or "127.0.0.1"

@@ -106,6 +106,7 @@ def _database() -> dict:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "victim_notify.sqlite"  # Django's, with fair waiting for the lock
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # WAL lets readers go on while one process writes; IMMEDIATE takes the write lock at
         # the start of a transaction so two writers queue instead of failing half-way; the

@@ -23,10 +23,34 @@ from victim_notify.intake.schema import ReportIn
 
 NOW = dt.datetime(2026, 12, 3, 21, 15, tzinfo=dt.UTC)  # 2:15 p.m. in Saguaro City
 ZONE_OFFSET = dt.timezone(dt.timedelta(hours=-7))  # America/Phoenix, no daylight saving time
-CATEGORIES = {"", "domestic_violence", "sexual_offense", "child_abuse", "death", "suicide",
-              "human_trafficking", "stalking"}
-DV_RELATIONSHIPS = {"SE", "CS", "XS", "BG", "XR", "CF", "PA", "CH", "SB", "GP", "GC", "IL", "SC",
-                    "SP", "SS", "OF"}
+CATEGORIES = {
+    "",
+    "domestic_violence",
+    "sexual_offense",
+    "child_abuse",
+    "death",
+    "suicide",
+    "human_trafficking",
+    "stalking",
+}
+DV_RELATIONSHIPS = {
+    "SE",
+    "CS",
+    "XS",
+    "BG",
+    "XR",
+    "CF",
+    "PA",
+    "CH",
+    "SB",
+    "GP",
+    "GC",
+    "IL",
+    "SC",
+    "SP",
+    "SS",
+    "OF",
+}
 TEXT_KEYS = ("title", "explanation", "explanation_short", "next_steps", "next_steps_short")
 TYPOGRAPHY = "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2013\u2014\u2212\u2026\u00a0"
 EXAMPLE_DOMAIN = re.compile(r"@example\.(com|org|net)$")
@@ -225,8 +249,29 @@ def test_spanish_is_not_english() -> None:
 
 def test_real_nibrs_codes_and_the_sensitive_ones_are_marked() -> None:
     category = categories()
-    for code in ("13A", "13B", "13C", "120", "200", "220", "23A", "23F", "23H", "240", "250",
-                 "26A", "26F", "270", "280", "290", "35A", "100", "210", "370", "64A"):
+    for code in (
+        "13A",
+        "13B",
+        "13C",
+        "120",
+        "200",
+        "220",
+        "23A",
+        "23F",
+        "23H",
+        "240",
+        "250",
+        "26A",
+        "26F",
+        "270",
+        "280",
+        "290",
+        "35A",
+        "100",
+        "210",
+        "370",
+        "64A",
+    ):
         assert code in category, code
     assert {category[c] for c in ("09A", "09B", "09C", "DTH")} == {"death"}
     assert {category[c] for c in ("11A", "11B", "11C", "11D", "36A", "36B")} == {"sexual_offense"}
@@ -341,14 +386,20 @@ def test_every_phone_and_email_is_fictional() -> None:
 def test_many_distinct_phone_numbers() -> None:
     numbers = {
         parsed_phone(p["phone"]).national_number  # type: ignore[union-attr]
-        for r in realistic_sample() for p in r["parties"] if p["phone"] and parsed_phone(p["phone"])
+        for r in realistic_sample()
+        for p in r["parties"]
+        if p["phone"] and parsed_phone(p["phone"])
     }
     assert len(numbers) > 3000
 
 
 def test_names_keep_accents_and_apostrophes() -> None:
-    names = {p[key] for r in realistic_sample() for p in r["parties"]
-             for key in ("first_name", "last_name")}
+    names = {
+        p[key]
+        for r in realistic_sample()
+        for p in r["parties"]
+        for key in ("first_name", "last_name")
+    }
     assert any("'" in name for name in names)
     assert any(not name.isascii() for name in names)
 

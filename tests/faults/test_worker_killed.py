@@ -35,8 +35,12 @@ def test_worker_killed_while_the_provider_holds_its_answer(agency):
 
     with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake:
         env = subprocess_env(
-            SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=TWILIO_SID, TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-            TWILIO_API_URL=fake.base_url, VN_LEASE_SECONDS=str(LEASE), VN_WORKER_POLL="0.05",
+            SMS_BACKEND="twilio",
+            TWILIO_ACCOUNT_SID=TWILIO_SID,
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            TWILIO_API_URL=fake.base_url,
+            VN_LEASE_SECONDS=str(LEASE),
+            VN_WORKER_POLL="0.05",
             VN_SEND_CONCURRENCY="4",
         )
         fake.hold()

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def take_in(agency, *records):
-    return ingest(agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(records)], source="api")
+    return ingest(
+        agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(records)], source="api"
+    )
 
 
 def run_until_quiet(worker="w1"):
@@ -187,7 +189,9 @@ def test_handed_over_to_a_provider_that_can_be_asked_is_reconciled(agency, setti
     Notification.objects.filter(pk__in=[first, second]).update(handed_over_at=timezone.now())
     # The provider got the first one before the crash, not the second.
     provider = registry.provider_for("sms")
-    provider.send(sender.outgoing(Notification.objects.select_related("contact", "agency").get(pk=first)))
+    provider.send(
+        sender.outgoing(Notification.objects.select_related("contact", "agency").get(pk=first))
+    )
     later = timezone.now() + dt.timedelta(seconds=settings.LEASE_SECONDS + 1)
     assert sender.recover_stale_leases(later) == {"requeued": 1, "found_sent": 1, "unknown": 0}
     with time_machine.travel(later + dt.timedelta(seconds=1), tick=False):
@@ -207,7 +211,7 @@ def test_two_workers_never_send_the_same_message(agency):
         try:
             while sender.send_due(name, limit=7):
                 pass
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -234,3 +238,23 @@ def test_an_outcome_arriving_after_the_lease_was_taken_over_changes_nothing(agen
     assert Notification.objects.get(pk=first).status == Status.PENDING
     assert Notification.objects.get(pk=first).provider_message_id == ""
     assert Notification.objects.get(pk=second).status == Status.SENT
+
+
+def test_a_template_that_fails_to_render_holds_only_its_own_message(agency):
+    from victim_notify.messages.models import MessageTemplate, TemplateRevision
+
+    # Written straight to the table, past the check at save, as a bad migration might.
+    template = MessageTemplate.objects.get(agency=agency, channel="email", language="en")
+    TemplateRevision.objects.filter(template=template, version=template.version).update(
+        subject="{{ report_number * 2 }}"
+    )
+    summary = take_in(agency, make_record(victim={"email": "ana@example.com"}), make_record())
+    assert summary.count("accepted") == 2
+    from victim_notify.rules.models import Decision
+
+    [failed] = [
+        d for d in Decision.objects.filter(channel="email") if not d.reason_codes == ["no_email"]
+    ]
+    assert (failed.send, failed.reason_codes) == (False, ["template_failed"])
+    assert "template" in failed.sentence
+    assert Notification.objects.filter(channel="sms").count() == 2

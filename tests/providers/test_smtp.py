@@ -63,7 +63,9 @@ def test_many_emails_share_connections_and_each_arrives_once(server):
     results = list(provider.send_many(outgoing))
     provider.close()
     assert all(not isinstance(result, Exception) for _, result in results)
-    assert sorted(server.message_ids()) == sorted(f"<{m.notification_id}@testville.example>" for m in outgoing)
+    assert sorted(server.message_ids()) == sorted(
+        f"<{m.notification_id}@testville.example>" for m in outgoing
+    )
 
 
 def test_unknown_mailbox_is_a_permanent_failure(server):

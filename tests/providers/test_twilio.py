@@ -14,9 +14,15 @@ from victim_notify.providers.twilio import TwilioProvider
 
 def text(**changes: str) -> OutgoingMessage:
     values = {
-        "notification_id": uuid.uuid4(), "channel": "sms", "to": "+15205550134", "sender": "+15205550100",
-        "sender_name": "Testville Police", "reply_to": "", "subject": "",
-        "body": "Testville Police: report T-000001. Reply STOP to opt out.", "html": "",
+        "notification_id": uuid.uuid4(),
+        "channel": "sms",
+        "to": "+15205550134",
+        "sender": "+15205550100",
+        "sender_name": "Testville Police",
+        "reply_to": "",
+        "subject": "",
+        "body": "Testville Police: report T-000001. Reply STOP to opt out.",
+        "html": "",
     }
     values.update(changes)
     return OutgoingMessage(**values)  # type: ignore[arg-type]
@@ -30,8 +36,13 @@ def fake():
 
 @pytest.fixture
 def provider(fake):
-    made = TwilioProvider(TWILIO_SID, TWILIO_TOKEN, api_url=fake.base_url, timeout=2,
-                          status_callback_base="https://vn.example/hooks/twilio/status")
+    made = TwilioProvider(
+        TWILIO_SID,
+        TWILIO_TOKEN,
+        api_url=fake.base_url,
+        timeout=2,
+        status_callback_base="https://vn.example/hooks/twilio/status",
+    )
     yield made
     made.close()
 
@@ -41,8 +52,15 @@ def test_text_is_created_with_the_notification_id_in_the_status_callback(fake, p
     accepted = provider.send(message)
     [received] = fake.messages
     assert accepted.provider_message_id == received.sid and accepted.provider_status == "queued"
-    assert (received.to, received.from_, received.body) == (message.to, message.sender, message.body)
-    assert received.status_callback == f"https://vn.example/hooks/twilio/status/{message.notification_id}"
+    assert (received.to, received.from_, received.body) == (
+        message.to,
+        message.sender,
+        message.body,
+    )
+    assert (
+        received.status_callback
+        == f"https://vn.example/hooks/twilio/status/{message.notification_id}"
+    )
 
 
 def test_wrong_credentials_are_retried_later_not_dropped(fake):

@@ -14,8 +14,9 @@ from victim_notify.agencies.models import (
 
 
 class AgencyForm(forms.ModelForm):
-    public_base_url = forms.URLField(assume_scheme="https", help_text=Agency._meta.get_field(
-        "public_base_url").help_text)
+    public_base_url = forms.URLField(
+        assume_scheme="https", help_text=Agency._meta.get_field("public_base_url").help_text
+    )
     excluded_categories = forms.MultipleChoiceField(
         choices=SensitiveCategory.choices,
         widget=forms.CheckboxSelectMultiple,

@@ -10,6 +10,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -104,7 +105,12 @@ class Agency(models.Model):
     public_base_url = models.URLField(
         help_text="The agency's own site for details links, e.g. https://notify.tucsonaz.gov."
     )
-    brand_color = models.CharField(max_length=7, default="#1d3557")
+    brand_color = models.CharField(
+        max_length=7,
+        default="#1d3557",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour like #1d3557.")],
+        help_text="Goes into the email's style sheet, so only #rrggbb is accepted.",
+    )
 
     # Timing.
     approved_statuses = models.JSONField(

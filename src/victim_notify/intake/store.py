@@ -23,12 +23,16 @@ from victim_notify.agencies.config import AgencyConfig, load_config
 from victim_notify.agencies.models import Agency
 from victim_notify.contacts.models import Contact
 from victim_notify.intake.models import Party, QuarantinedRecord, Report, ReportVersion
+from victim_notify.intake.prepared import PreparedInsert
 from victim_notify.intake.validate import FieldError, ValidParty, ValidReport, validate_record
-from victim_notify.messages.schedule import TemplateBook, schedule
+from victim_notify.messages.models import Notification
+from victim_notify.messages.schedule import Schedule, TemplateBook
+from victim_notify.messages.schedule import plan as plan_schedule
+from victim_notify.rules.models import Decision
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 250
+CHUNK_SIZE = 200
 # NUL (PostgreSQL refuses it) and lone surrogates (not encodable as UTF-8) cannot be stored or
 # answered; a quarantined record may carry them in its raw text, report number or field names.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -64,6 +68,7 @@ _REPORT_FIELDS = [
     "source",
     "content_hash",
     "updated_at",
+    "needs_advocate_review",
 ]
 
 
@@ -214,6 +219,22 @@ def _quarantine(
     ]
 
 
+class _Stale(Exception):
+    """Another process changed a report of the batch between planning and writing."""
+
+
+@dataclass
+class _Plan:
+    """Everything a batch will write, worked out before taking the database's write lock."""
+
+    results: list[RecordResult]
+    seen: dict[str, tuple[int, str] | None]  # report number -> (version, hash) as read
+    amended: list[Report]
+    updated_parties: list[Party]
+    inserts: list[PreparedInsert]  # in an order that satisfies their foreign keys
+    schedule: Schedule
+
+
 def _store_safely(
     config: AgencyConfig,
     book: TemplateBook,
@@ -221,15 +242,14 @@ def _store_safely(
     source: str,
     now: dt.datetime,
 ) -> tuple[list[RecordResult], int, list[tuple[IncomingRecord, list[FieldError], str | None]]]:
-    """Store a batch; when another process stored the same report at the same moment, try
-    again (it is then an amendment or unchanged). A record that cannot be stored on its own is
-    quarantined instead of failing its neighbours."""
-    for _ in range(3):
+    """Store a batch; when another process stored one of its reports meanwhile, plan again
+    (the report is then an amendment, or unchanged). A record that cannot be stored on its own
+    is quarantined instead of failing its neighbours."""
+    for _ in range(5):
         try:
-            with transaction.atomic():
-                results, queued = _store(config, book, batch, source, now)
-                return results, queued, []
-        except IntegrityError:
+            results, queued = _store(config, book, batch, source, now)
+            return results, queued, []
+        except (IntegrityError, _Stale):
             continue
         except DatabaseError:  # e.g. a value the database refuses: find the record, one by one
             break
@@ -238,10 +258,9 @@ def _store_safely(
     failed = []
     for item in batch:
         try:
-            with transaction.atomic():
-                one, count = _store(config, book, [item], source, now)
-                results.extend(one)
-                queued += count
+            one, count = _store(config, book, [item], source, now)
+            results.extend(one)
+            queued += count
         except DatabaseError as exc:
             log.exception("record could not be stored", extra={"index": item[0].index})
             failed.append(
@@ -265,12 +284,33 @@ def _store(
     source: str,
     now: dt.datetime,
 ) -> tuple[list[RecordResult], int]:
+    """Plan outside the write lock (reads, rules, rendering), then write in one transaction,
+    after checking nothing the plan read has changed. SQLite has one writer at a time: keeping
+    the work outside the lock lets the sender write its outcomes while a big file comes in."""
+    plan = _plan(config, book, batch, source, now)
+    with transaction.atomic():
+        _write(plan, config.agency, now)
+    return plan.results, len(plan.schedule.notifications)
+
+
+def _plan(
+    config: AgencyConfig,
+    book: TemplateBook,
+    batch: list[tuple[IncomingRecord, ValidReport]],
+    source: str,
+    now: dt.datetime,
+) -> _Plan:
     agency = config.agency
     numbers = [valid.report_number for _, valid in batch]
     existing = {
-        r.report_number: r
-        for r in Report.objects.select_for_update().filter(agency=agency, report_number__in=numbers)
+        r.report_number: r for r in Report.objects.filter(agency=agency, report_number__in=numbers)
     }
+    seen = {
+        n: (existing[n].version, existing[n].content_hash) if n in existing else None
+        for n in numbers
+    }
+    # Contacts are shared and never removed, so creating them ahead of the batch is harmless
+    # even if the batch is then planned again.
     contact_ids = Contact.objects.ids_for(
         {("phone", p.phone) for _, v in batch for p in v.parties if p.phone}
         | {("email", p.email) for _, v in batch for p in v.parties if p.email}
@@ -299,27 +339,45 @@ def _store(
         _apply(report, valid, config, source, digest, now)
         results.append(RecordResult(record.index, valid.report_number, outcome, warnings=warnings))
 
-    Report.objects.bulk_create([r for r, _ in created])
-    Report.objects.bulk_update([r for r, _ in amended], _REPORT_FIELDS)
-    ReportVersion.objects.bulk_create(
-        [
-            ReportVersion(
-                report=report,
-                number=report.version,
-                content_hash=report.content_hash,
-                payload=valid.payload(),
-                warnings=[w.as_dict() for w in valid.warnings],
-                source=source,
-            )
-            for report, valid in created + amended
-        ]
-    )
-    parties = _store_parties(created, amended, contact_ids)
-    changed = [(report, parties[report.pk]) for report, _ in created + amended]
-    scheduled = schedule(config, book, changed, {v: k[1] for k, v in contact_ids.items()}, now)
-    if scheduled.flagged_reports:
-        Report.objects.filter(pk__in=scheduled.flagged_reports).update(needs_advocate_review=True)
-    return results, len(scheduled.notifications)
+    new_parties, updated_parties, parties = _plan_parties(created, amended, contact_ids)
+    changed = [(report, parties[report.report_number]) for report, _ in created + amended]
+    contact_values = {pk: value for (_, value), pk in contact_ids.items()}
+    schedule = plan_schedule(config, book, changed, contact_values, now)
+    versions = [
+        ReportVersion(
+            report=report,
+            number=report.version,
+            content_hash=report.content_hash,
+            payload=valid.payload(),
+            warnings=[w.as_dict() for w in valid.warnings],
+            source=source,
+        )
+        for report, valid in created + amended
+    ]
+    inserts = [
+        PreparedInsert(Report, [report for report, _ in created]),
+        PreparedInsert(ReportVersion, versions),
+        PreparedInsert(Party, new_parties),
+        PreparedInsert(Decision, [decision for decision, _ in schedule.pairs]),
+        PreparedInsert(Notification, schedule.notifications),
+    ]
+    return _Plan(results, seen, [r for r, _ in amended], updated_parties, inserts, schedule)
+
+
+def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> None:
+    current = {
+        number: (version, digest)
+        for number, version, digest in Report.objects.filter(
+            agency=agency, report_number__in=list(plan.seen)
+        ).values_list("report_number", "version", "content_hash")
+    }
+    if any(current.get(number) != state for number, state in plan.seen.items()):
+        raise _Stale
+    Report.objects.bulk_update(plan.amended, _REPORT_FIELDS)
+    Party.objects.bulk_update(plan.updated_parties, _PARTY_FIELDS)
+    for insert in plan.inserts:
+        insert.execute()
+    plan.schedule.cancel_superseded(now)
 
 
 def _apply(
@@ -364,20 +422,22 @@ def _fill(party: Party, incoming: ValidParty, contact_ids: dict[tuple[str, str],
     party.removed = False
 
 
-def _store_parties(
+def _plan_parties(
     created: list[tuple[Report, ValidReport]],
     amended: list[tuple[Report, ValidReport]],
     contact_ids: dict[tuple[str, str], int],
-) -> dict[int, list[Party]]:
-    by_report: dict[int, list[Party]] = {}
+) -> tuple[list[Party], list[Party], dict[str, list[Party]]]:
+    """New and changed parties, and every party of each report by report number (a party no
+    longer on an amended report is kept, marked removed)."""
+    by_report: dict[str, list[Party]] = {}
     new_parties: list[Party] = []
     for report, valid in created:
-        by_report[report.pk] = []
+        by_report[report.report_number] = []
         for incoming in valid.parties:
             party = Party(report=report, party_id=incoming.party_id)
             _fill(party, incoming, contact_ids)
             new_parties.append(party)
-            by_report[report.pk].append(party)
+            by_report[report.report_number].append(party)
 
     known: dict[tuple[int, str], Party] = {
         (p.report_id, p.party_id): p
@@ -385,7 +445,7 @@ def _store_parties(
     }
     updated: list[Party] = []
     for report, valid in amended:
-        by_report[report.pk] = []
+        by_report[report.report_number] = []
         incoming_ids = set()
         for incoming in valid.parties:
             incoming_ids.add(incoming.party_id)
@@ -396,13 +456,10 @@ def _store_parties(
             else:
                 updated.append(party)
             _fill(party, incoming, contact_ids)
-            by_report[report.pk].append(party)
+            by_report[report.report_number].append(party)
         for (report_id, party_id), party in known.items():
             if report_id == report.pk and party_id not in incoming_ids:
                 party.removed = True
                 updated.append(party)
-                by_report[report.pk].append(party)
-
-    Party.objects.bulk_create(new_parties)
-    Party.objects.bulk_update(updated, _PARTY_FIELDS)
-    return by_report
+                by_report[report.report_number].append(party)
+    return new_parties, updated, by_report

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from victim_notify.messages import sms
 from victim_notify.messages.templating import compile_html, compile_text
 
 DETAILS_SALT = "victim_notify.details"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _DATE_FORMATS = {"en": r"M j, Y, g:i A", "es": r"j \d\e F \d\e Y, H:i \h"}
 
 
@@ -174,10 +176,19 @@ def _context(
 
 
 def _shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word and marked. Never longer than asked for, or
-    the loop in render_sms, shortening until the text fits, would never end."""
+    """At most `limit` characters: whole sentences when they fit, else cut at a word and
+    marked. Never longer than asked for, or the loop in render_sms would never end."""
     if len(text) <= limit:
         return text
+    sentences = _SENTENCE_END.split(text)
+    kept = ""
+    for sentence in sentences:
+        candidate = f"{kept} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        kept = candidate
+    if kept:
+        return kept
     cut = text[: limit - 3].rsplit(" ", 1)[0].rstrip(",;:.")
     return cut + "..."
 
@@ -191,26 +202,32 @@ def render_sms(
     is_guardian: bool,
     is_update: bool,
 ) -> Rendered:
-    """The text, full form when it fits the agency's segment cap, else the compact form with a
-    link to the details page, shortening the explanation and next steps until it fits."""
+    """The full text when it fits the agency's segment cap; else the compact form with a link
+    to the details page, its explanation and next steps shortened until it fits. A cut that
+    saves no segment is not kept: it would only lose words."""
     key = new_details_key()
     url = details_url(config, key)
     context = _context(facts, config, recipient_name, is_guardian, is_update, url)
     cap = config.agency.sms_segment_cap
-    body = sms.replace_lookalikes(compile_text(template.text).render(context)).strip()
-    cost = sms.cost(body)
-    compact_source = template.compact_text
-    if cost.segments > cap and compact_source:
-        compact = compile_text(compact_source)
+
+    def rendered(source: str) -> tuple[str, sms.SmsCost]:
+        body = sms.replace_lookalikes(compile_text(source).render(context)).strip()
+        return body, sms.cost(body)
+
+    best = rendered(template.text)
+    if best[1].segments > cap and template.compact_text:
+        best = rendered(template.compact_text)
         explanation, steps = facts.explanation_short, facts.next_steps_short
         while True:
             context.update(explanation_short=explanation, next_steps_short=steps)
-            body = sms.replace_lookalikes(compact.render(context)).strip()
-            cost = sms.cost(body)
-            if cost.segments <= cap or (len(explanation) <= 40 and len(steps) <= 40):
+            candidate = rendered(template.compact_text)
+            if candidate[1].segments < best[1].segments:
+                best = candidate
+            if best[1].segments <= cap or (len(explanation) <= 40 and len(steps) <= 40):
                 break
             explanation = _shorten(explanation, max(40, len(explanation) - 20))
             steps = _shorten(steps, max(40, len(steps) - 20))
+    body, cost = best
     return Rendered("", body, "", cost.segments, cost.encoding, key)
 
 

@@ -8,6 +8,7 @@ are cancelled with the reason.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -36,6 +37,9 @@ from victim_notify.rules.reasons import Reason, sentence
 
 # Statuses in which the contact has (or may have) received the message.
 _REACHED = frozenset({Status.SENDING, Status.SENT, Status.DELIVERED, Status.OUTCOME_UNKNOWN})
+
+
+log = logging.getLogger(__name__)
 
 
 class TemplateBook:
@@ -80,21 +84,32 @@ def snapshot(report: Report, config: AgencyConfig) -> ReportSnapshot:
 
 
 @dataclass
-class ScheduleResult:
-    decisions: list[Decision] = field(default_factory=list)
-    notifications: list[Notification] = field(default_factory=list)
-    cancelled: int = 0
-    flagged_reports: list[int] = field(default_factory=list)
+class Schedule:
+    """Decisions and messages worked out for a batch, not yet written."""
+
+    pairs: list[tuple[Decision, Notification | None]] = field(default_factory=list)
+    to_cancel: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def notifications(self) -> list[Notification]:
+        return [note for _, note in self.pairs if note is not None]
+
+    def cancel_superseded(self, now: dt.datetime) -> int:
+        """Cancel the waiting messages this schedule replaces, in the caller's transaction
+        (the decisions and notifications themselves are inserted by the caller)."""
+        return _cancel(self.to_cancel, now)
 
 
-def schedule(
+def plan(
     config: AgencyConfig,
     book: TemplateBook,
     reports: list[tuple[Report, list[Party]]],
     contact_values: dict[int, str],
     now: dt.datetime,
-) -> ScheduleResult:
-    """Decide every party of every report and write the decisions and notifications."""
+) -> Schedule:
+    """Decide every party of every report and render the messages. Reads only: the caller
+    writes the result, so this work happens outside the database's write lock. A report
+    whose safety rules held a message is marked for a victim advocate."""
     contact_ids = {value: cid for cid, value in contact_values.items()}
     opted_out = {
         contact_values[cid]
@@ -104,23 +119,22 @@ def schedule(
     }
     existing: dict[int, list[Notification]] = defaultdict(list)
     for note in (
-        Notification.objects.filter(report_id__in=[r.pk for r, _ in reports])
+        Notification.objects.filter(report_id__in=[r.pk for r, _ in reports if r.pk])
         .exclude(status=Status.CANCELLED)
         .only("id", "report_id", "party_id", "contact_id", "channel", "facts_key", "status")
     ):
         existing[note.report_id].append(note)
 
-    result = ScheduleResult()
-    pairs: list[tuple[Decision, Notification | None]] = []
-    to_cancel: dict[str, list[str]] = {}
+    result = Schedule()
+    pairs, to_cancel = result.pairs, result.to_cancel
     for report, parties in reports:
         facts = report_facts(report, parties, config, contact_values)
         outcomes, flag = decide_report(facts, config.policy, opted_out)
         if flag:
-            result.flagged_reports.append(report.pk)
+            report.needs_advocate_review = True
         by_party = {p.party_id: p for p in parties}
         key = facts_key(MessageKind.REPORT_FILED, snapshot(report, config), config)
-        earlier = existing.get(report.pk, [])
+        earlier = existing.get(report.pk, []) if report.pk else []
         told = {(n.contact_id, n.channel, n.facts_key): n.status for n in earlier}
         told_contacts = {(n.contact_id, n.channel) for n in earlier if n.status in _REACHED}
         wanted: set[tuple[int, int, str, str]] = set()
@@ -159,18 +173,30 @@ def schedule(
             note = None
             if outcome.send and contact_id is not None:
                 wanted.add((party.pk, contact_id, outcome.channel or "", key))
-                note = _notification(
-                    config,
-                    book,
-                    report,
-                    party,
-                    by_party,
-                    outcome,
-                    contact_id,
-                    key,
-                    is_update=(contact_id, outcome.channel) in told_contacts,
-                    now=now,
-                )
+                try:
+                    note = _notification(
+                        config,
+                        book,
+                        report,
+                        party,
+                        by_party,
+                        outcome,
+                        contact_id,
+                        key,
+                        is_update=(contact_id, outcome.channel) in told_contacts,
+                        now=now,
+                    )
+                except Exception:  # a template that cannot render must not lose the batch
+                    log.exception(
+                        "message could not be rendered",
+                        extra={"report": report.report_number, "channel": outcome.channel},
+                    )
+                    failed = (Reason("template_failed", channel=outcome.channel or ""),)
+                    decision.send = False
+                    decision.reason_codes = [r.code for r in failed]
+                    decision.sentence = sentence(False, outcome.channel, failed)
+            if note is not None:
+                note.decision = decision
             pairs.append((decision, note))
         for note in earlier:
             if (
@@ -178,15 +204,6 @@ def schedule(
                 and (note.party_id, note.contact_id, note.channel, note.facts_key) not in wanted
             ):
                 to_cancel[str(note.pk)] = _why_cancelled(note, key, outcomes, by_party)
-
-    result.decisions = Decision.objects.bulk_create([d for d, _ in pairs])
-    notes = []
-    for decision, note in pairs:
-        if note is not None:
-            note.decision = decision
-            notes.append(note)
-    result.notifications = Notification.objects.bulk_create(notes)
-    result.cancelled = _cancel(to_cancel, now)
     return result
 
 

@@ -44,8 +44,20 @@ log = logging.getLogger(__name__)
 RECORD_EVERY = 50  # results written per transaction
 # What sending needs of a notification; the rest of the row stays in the database.
 _SEND_FIELDS = (
-    "id", "agency_id", "report_id", "party_id", "contact_id", "kind", "channel", "facts_key",
-    "subject", "body", "html", "attempts", "expires_at", "status",
+    "id",
+    "agency_id",
+    "report_id",
+    "party_id",
+    "contact_id",
+    "kind",
+    "channel",
+    "facts_key",
+    "subject",
+    "body",
+    "html",
+    "attempts",
+    "expires_at",
+    "status",
 )
 
 

@@ -47,6 +47,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
                 "note": note,
                 "decision": note.decision if note else None,
                 "recipient": display_phone(recipient) if message.channel == "sms" else recipient,
+                "sender": display_phone(message.sender)
+                if message.channel == "sms"
+                else message.sender,
             }
         )
     return render(request, "providers/outbox.html", {"page": page, "entries": entries})

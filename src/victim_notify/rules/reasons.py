@@ -54,6 +54,10 @@ _SENTENCES = {
     ),
     "already_notified": "this contact was already told these facts about this report",
     "already_attempted": "a message with these facts to this contact already ended as '{status}'",
+    "template_failed": (
+        "the agency's {channel} template could not be rendered, so nothing was sent; "
+        "someone must check the template"
+    ),
     "superseded": "a newer version of the report changed what the message says",
     "contact_changed": "the party's contact was corrected in a newer version of the report",
     "party_removed": "the party is no longer on the report",

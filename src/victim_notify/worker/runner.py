@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -56,6 +57,10 @@ class Worker:
 
     def run_forever(self) -> None:
         self._install_signals()
+        # The send loop's database calls release the GIL on every statement; with provider
+        # threads busy, the default 5 ms switch interval makes each one wait that long to get
+        # it back. A shorter interval hands it over sooner.
+        sys.setswitchinterval(0.001)
         log.info("worker started", extra={"worker": self.worker_id})
         threads = [
             threading.Thread(

@@ -5,39 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
+        ("agencies", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('phone', 'Phone'), ('email', 'Email')], max_length=8)),
-                ('value', models.CharField(help_text='E.164 phone or lower-cased email address.', max_length=320)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("phone", "Phone"), ("email", "Email")], max_length=8
+                    ),
+                ),
+                (
+                    "value",
+                    models.CharField(
+                        help_text="E.164 phone or lower-cased email address.", max_length=320
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'value'), name='contact_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "value"), name="contact_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OptOut',
+            name="OptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('staff', 'Recorded by staff'), ('command', 'Recorded by command'), ('reply', 'Reply keyword'), ('provider', 'Reported by the provider')], max_length=16)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opt_outs', to='agencies.agency')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opt_outs', to='contacts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Recorded by staff"),
+                            ("command", "Recorded by command"),
+                            ("reply", "Reply keyword"),
+                            ("provider", "Reported by the provider"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opt_outs",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opt_outs",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at', None)), fields=('agency', 'contact'), name='one_active_opt_out')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("revoked_at", None)),
+                        fields=("agency", "contact"),
+                        name="one_active_opt_out",
+                    )
+                ],
             },
         ),
     ]

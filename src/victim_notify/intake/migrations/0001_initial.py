@@ -5,131 +5,346 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('contacts', '0001_initial'),
+        ("agencies", "0001_initial"),
+        ("contacts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('report_number', models.CharField(max_length=40)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('status', models.CharField(max_length=40)),
-                ('occurred_at', models.DateTimeField(blank=True, null=True)),
-                ('reported_at', models.DateTimeField()),
-                ('approved_at', models.DateTimeField(blank=True, help_text='When a version in an approved status first arrived.', null=True)),
-                ('officer_name', models.CharField(max_length=120)),
-                ('officer_badge', models.CharField(blank=True, max_length=20)),
-                ('offense_codes', models.JSONField(help_text='Offense codes as received, most serious first.')),
-                ('domestic_violence', models.BooleanField(default=False)),
-                ('do_not_notify', models.BooleanField(default=False)),
-                ('needs_advocate_review', models.BooleanField(default=False, help_text='Set when a safety rule held a message that a person should look at.')),
-                ('source', models.CharField(choices=[('api', 'API'), ('file', 'File'), ('simulator', 'Simulated feed'), ('replay', 'Replayed from quarantine')], max_length=16)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='agencies.agency')),
-                ('division', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='agencies.division')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("report_number", models.CharField(max_length=40)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("status", models.CharField(max_length=40)),
+                ("occurred_at", models.DateTimeField(blank=True, null=True)),
+                ("reported_at", models.DateTimeField()),
+                (
+                    "approved_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When a version in an approved status first arrived.",
+                        null=True,
+                    ),
+                ),
+                ("officer_name", models.CharField(max_length=120)),
+                ("officer_badge", models.CharField(blank=True, max_length=20)),
+                (
+                    "offense_codes",
+                    models.JSONField(help_text="Offense codes as received, most serious first."),
+                ),
+                ("domestic_violence", models.BooleanField(default=False)),
+                ("do_not_notify", models.BooleanField(default=False)),
+                (
+                    "needs_advocate_review",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Set when a safety rule held a message that a person should look at.",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("api", "API"),
+                            ("file", "File"),
+                            ("simulator", "Simulated feed"),
+                            ("replay", "Replayed from quarantine"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("content_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "division",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="agencies.division",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Party',
+            name="Party",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party_id', models.CharField(help_text="The RMS's own key for this person on the report.", max_length=40)),
-                ('role', models.CharField(choices=[('victim', 'Victim'), ('reporting_party', 'Reporting party'), ('guardian', 'Parent or guardian'), ('suspect', 'Suspect'), ('witness', 'Witness')], max_length=20)),
-                ('kind', models.CharField(choices=[('person', 'Person'), ('business', 'Business')], default='person', max_length=10)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('business_name', models.CharField(blank=True, max_length=200)),
-                ('phone_invalid', models.BooleanField(default=False, help_text='A phone was given but could not be used.')),
-                ('phone_is_landline', models.BooleanField(default=False)),
-                ('email_invalid', models.BooleanField(default=False, help_text='An email was given but could not be used.')),
-                ('language', models.CharField(blank=True, max_length=8)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('juvenile', models.BooleanField(blank=True, null=True)),
-                ('relationships', models.JSONField(default=list, help_text='To other parties, NIBRS codes: [{"party_id": "3", "code": "BG"}].')),
-                ('removed', models.BooleanField(default=False, help_text='Not in the latest version of the report.')),
-                ('email', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contacts.contact')),
-                ('phone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contacts.contact')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parties', to='intake.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "party_id",
+                    models.CharField(
+                        help_text="The RMS's own key for this person on the report.", max_length=40
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("victim", "Victim"),
+                            ("reporting_party", "Reporting party"),
+                            ("guardian", "Parent or guardian"),
+                            ("suspect", "Suspect"),
+                            ("witness", "Witness"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Person"), ("business", "Business")],
+                        default="person",
+                        max_length=10,
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("business_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "phone_invalid",
+                    models.BooleanField(
+                        default=False, help_text="A phone was given but could not be used."
+                    ),
+                ),
+                ("phone_is_landline", models.BooleanField(default=False)),
+                (
+                    "email_invalid",
+                    models.BooleanField(
+                        default=False, help_text="An email was given but could not be used."
+                    ),
+                ),
+                ("language", models.CharField(blank=True, max_length=8)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                ("juvenile", models.BooleanField(blank=True, null=True)),
+                (
+                    "relationships",
+                    models.JSONField(
+                        default=list,
+                        help_text='To other parties, NIBRS codes: [{"party_id": "3", "code": "BG"}].',
+                    ),
+                ),
+                (
+                    "removed",
+                    models.BooleanField(
+                        default=False, help_text="Not in the latest version of the report."
+                    ),
+                ),
+                (
+                    "email",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contacts.contact",
+                    ),
+                ),
+                (
+                    "phone",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contacts.contact",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parties",
+                        to="intake.report",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'parties',
+                "verbose_name_plural": "parties",
             },
         ),
         migrations.CreateModel(
-            name='ReportVersion',
+            name="ReportVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('payload', models.JSONField(help_text='The record after validation, as stored.')),
-                ('warnings', models.JSONField(default=list, help_text='Problems that did not stop the record.')),
-                ('source', models.CharField(choices=[('api', 'API'), ('file', 'File'), ('simulator', 'Simulated feed'), ('replay', 'Replayed from quarantine')], max_length=16)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='intake.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("payload", models.JSONField(help_text="The record after validation, as stored.")),
+                (
+                    "warnings",
+                    models.JSONField(
+                        default=list, help_text="Problems that did not stop the record."
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("api", "API"),
+                            ("file", "File"),
+                            ("simulator", "Simulated feed"),
+                            ("replay", "Replayed from quarantine"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="intake.report",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['report', 'number'],
+                "ordering": ["report", "number"],
             },
         ),
         migrations.CreateModel(
-            name='ImportFile',
+            name="ImportFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300)),
-                ('sha256', models.CharField(max_length=64)),
-                ('status', models.CharField(default='queued', max_length=12)),
-                ('summary', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='agencies.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                ("sha256", models.CharField(max_length=64)),
+                ("status", models.CharField(default="queued", max_length=12)),
+                ("summary", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('agency', 'sha256'), name='import_file_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("agency", "sha256"), name="import_file_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QuarantinedRecord',
+            name="QuarantinedRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('api', 'API'), ('file', 'File'), ('simulator', 'Simulated feed'), ('replay', 'Replayed from quarantine')], max_length=16)),
-                ('source_name', models.CharField(blank=True, help_text='File name or API client.', max_length=300)),
-                ('record_index', models.PositiveIntegerField(blank=True, null=True)),
-                ('report_number', models.CharField(blank=True, max_length=40)),
-                ('raw', models.TextField(help_text='The record exactly as received.')),
-                ('errors', models.JSONField(help_text='[{"pointer": "/parties/0/phone", "message": "..."}]')),
-                ('status', models.CharField(choices=[('held', 'Held'), ('replayed', 'Replayed'), ('discarded', 'Discarded')], default='held', max_length=12)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_note', models.CharField(blank=True, max_length=300)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quarantine', to='agencies.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("api", "API"),
+                            ("file", "File"),
+                            ("simulator", "Simulated feed"),
+                            ("replay", "Replayed from quarantine"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source_name",
+                    models.CharField(
+                        blank=True, help_text="File name or API client.", max_length=300
+                    ),
+                ),
+                ("record_index", models.PositiveIntegerField(blank=True, null=True)),
+                ("report_number", models.CharField(blank=True, max_length=40)),
+                ("raw", models.TextField(help_text="The record exactly as received.")),
+                (
+                    "errors",
+                    models.JSONField(
+                        help_text='[{"pointer": "/parties/0/phone", "message": "..."}]'
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("held", "Held"),
+                            ("replayed", "Replayed"),
+                            ("discarded", "Discarded"),
+                        ],
+                        default="held",
+                        max_length=12,
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_note", models.CharField(blank=True, max_length=300)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quarantine",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['agency', 'status', '-received_at'], name='intake_quar_agency__55b240_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["agency", "status", "-received_at"],
+                        name="intake_quar_agency__55b240_idx",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['agency', '-created_at'], name='intake_repo_agency__6b6d38_idx'),
+            model_name="report",
+            index=models.Index(
+                fields=["agency", "-created_at"], name="intake_repo_agency__6b6d38_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.UniqueConstraint(fields=('agency', 'report_number'), name='report_number_once'),
+            model_name="report",
+            constraint=models.UniqueConstraint(
+                fields=("agency", "report_number"), name="report_number_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='party',
-            constraint=models.UniqueConstraint(fields=('report', 'party_id'), name='party_once'),
+            model_name="party",
+            constraint=models.UniqueConstraint(fields=("report", "party_id"), name="party_once"),
         ),
         migrations.AddConstraint(
-            model_name='reportversion',
-            constraint=models.UniqueConstraint(fields=('report', 'number'), name='version_once'),
+            model_name="reportversion",
+            constraint=models.UniqueConstraint(fields=("report", "number"), name="version_once"),
         ),
     ]

@@ -4,26 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DevOutboxMessage',
+            name="DevOutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=8)),
-                ('notification_id', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('provider_message_id', models.CharField(max_length=64, unique=True)),
-                ('sender', models.CharField(max_length=320)),
-                ('recipient', models.CharField(max_length=320)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('body', models.TextField()),
-                ('html', models.TextField(blank=True)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=8)),
+                ("notification_id", models.UUIDField(blank=True, db_index=True, null=True)),
+                ("provider_message_id", models.CharField(max_length=64, unique=True)),
+                ("sender", models.CharField(max_length=320)),
+                ("recipient", models.CharField(max_length=320)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("body", models.TextField()),
+                ("html", models.TextField(blank=True)),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
         ),
     ]

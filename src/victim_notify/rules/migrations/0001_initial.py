@@ -5,31 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('intake', '0001_initial'),
+        ("agencies", "0001_initial"),
+        ("intake", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('report_version', models.PositiveIntegerField()),
-                ('channel', models.CharField(blank=True, choices=[('sms', 'Text message'), ('email', 'Email')], max_length=8)),
-                ('send', models.BooleanField()),
-                ('reason_codes', models.JSONField()),
-                ('sentence', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='agencies.agency')),
-                ('party', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='intake.party')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='intake.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("report_version", models.PositiveIntegerField()),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[("sms", "Text message"), ("email", "Email")],
+                        max_length=8,
+                    ),
+                ),
+                ("send", models.BooleanField()),
+                ("reason_codes", models.JSONField()),
+                ("sentence", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "party",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="intake.party",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="decisions",
+                        to="intake.report",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['agency', 'created_at'], name='rules_decis_agency__5040b6_idx'), models.Index(fields=['report', 'report_version'], name='rules_decis_report__23ba66_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["agency", "created_at"], name="rules_decis_agency__5040b6_idx"
+                    ),
+                    models.Index(
+                        fields=["report", "report_version"], name="rules_decis_report__23ba66_idx"
+                    ),
+                ],
             },
         ),
     ]

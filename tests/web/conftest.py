@@ -1,0 +1,52 @@
+"""Data for the admin tests: at least one row of every model the admin shows."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.conftest import make_record
+from victim_notify.agencies.models import Agency, ApiToken
+from victim_notify.contacts.models import OptOutSource
+from victim_notify.contacts.optouts import contact_for, opt_out
+from victim_notify.intake.models import ImportFile, QuarantinedRecord
+from victim_notify.intake.store import IncomingRecord, ingest
+from victim_notify.messages import sender
+from victim_notify.worker.scheduler import enqueue_due_jobs
+
+
+def take_in(agency: Agency, *records: object) -> None:
+    ingest(agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(records)], source="api")
+
+
+def quarantine(agency: Agency, record: dict[str, object]) -> QuarantinedRecord:
+    take_in(agency, record)
+    return QuarantinedRecord.objects.get(report_number=record["report_number"])
+
+
+@pytest.fixture
+def admin_data(agency: Agency) -> Agency:
+    """Reports, decisions, messages sent to the development outbox, a quarantined record, an
+    opt-out, a token, an imported file, a scheduled job and a group."""
+    take_in(
+        agency,
+        make_record(victim={"email": "ana@example.com"}),
+        make_record(offenses=["DV"]),
+        make_record(victim={"phone": "520-555-0140", "juvenile": True}),
+    )
+    while sender.send_due("admin-tests"):
+        pass
+    quarantine(agency, make_record(offenses=["23X"]))
+    opt_out(
+        agency,
+        contact_for(agency, phone="520-555-0199"),
+        source=OptOutSource.COMMAND,
+        actor_label="test",
+    )
+    ApiToken.issue(agency, "RMS")
+    ImportFile.objects.create(
+        agency=agency, name="reports.jsonl", sha256="0" * 64, status="done", summary={}
+    )
+    enqueue_due_jobs()
+    Group.objects.create(name="Victim services")
+    return agency

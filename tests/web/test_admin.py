@@ -1,0 +1,199 @@
+"""The admin, page by page, and who may see the development outbox.
+
+The page list is built from the admin's own registry, so a newly registered model is covered
+without touching this file (and fails here until the data fixture makes a row of it).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import quote
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.test import RequestFactory
+from django.urls import reverse
+
+from tests.conftest import make_record
+from tests.web.conftest import quarantine
+from victim_notify.accounts.models import AuditEvent
+from victim_notify.intake.models import QuarantineStatus, Report, ReportVersion
+from victim_notify.messages.models import MessageTemplate, TemplateRevision
+from victim_notify.rules.models import Decision
+
+pytestmark = pytest.mark.django_db
+
+REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+READ_ONLY = [Decision, AuditEvent, ReportVersion, TemplateRevision]
+
+
+def _url(model: type[models.Model], view: str, *args: object) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def _superuser_request(admin_user):  # type: ignore[no-untyped-def]
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user
+    return request
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"), REGISTERED, ids=[m._meta.label for m, _ in REGISTERED]
+)
+def test_every_admin_page_opens_for_a_superuser(
+    model, model_admin, admin_data, admin_client, admin_user
+):
+    obj = model._default_manager.order_by("pk").first()
+    assert obj is not None, f"no {model._meta.label} row: add one to the admin_data fixture"
+
+    changelist = admin_client.get(_url(model, "changelist"))
+    assert changelist.status_code == 200
+    assert changelist.context["cl"].result_count >= 1
+
+    change = admin_client.get(_url(model, "change", quote(obj.pk)))
+    assert change.status_code == 200
+
+    if model_admin.has_add_permission(_superuser_request(admin_user)):
+        assert admin_client.get(_url(model, "add")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"), REGISTERED, ids=[m._meta.label for m, _ in REGISTERED]
+)
+def test_no_add_page_is_offered_where_nothing_can_be_typed(
+    model, model_admin, admin_data, admin_client, admin_user
+):
+    """An add form whose every field is read-only can only save an empty, broken row."""
+    request = _superuser_request(admin_user)
+    if not model_admin.has_add_permission(request):
+        return
+    form = admin_client.get(_url(model, "add")).context["adminform"].form
+    assert form.fields, f"{model._meta.label}: the add page has nothing to fill in"
+
+
+@pytest.mark.parametrize("model", READ_ONLY, ids=[m._meta.label for m in READ_ONLY])
+def test_records_of_what_happened_are_read_only(model, admin_data, admin_client, admin_user):
+    model_admin = admin.site._registry[model]
+    obj = model._default_manager.order_by("pk").first()
+    request = _superuser_request(admin_user)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, obj)
+    assert not model_admin.has_delete_permission(request, obj)
+
+    assert admin_client.get(_url(model, "add")).status_code == 403
+    assert admin_client.post(_url(model, "change", quote(obj.pk)), {}).status_code == 403
+    assert admin_client.post(_url(model, "delete", quote(obj.pk)), {"post": "yes"}).status_code in (
+        403,
+        404,
+    )
+    action_form = admin_client.get(_url(model, "changelist")).context["action_form"]
+    if action_form is not None:
+        assert "delete_selected" not in [c[0] for c in action_form.fields["action"].choices]
+    assert model._default_manager.filter(pk=obj.pk).exists()
+
+
+def _run_action(client, action: str, *pks: object):  # type: ignore[no-untyped-def]
+    from victim_notify.intake.models import QuarantinedRecord
+
+    return client.post(
+        _url(QuarantinedRecord, "changelist"),
+        {"action": action, ACTION_CHECKBOX_NAME: [str(pk) for pk in pks], "index": 0},
+        follow=True,
+    )
+
+
+def test_quarantined_record_is_taken_in_once_its_raw_json_is_fixed(agency, admin_client):
+    record = make_record(offenses=["23X"])
+    held = quarantine(agency, record)
+    assert held.errors and not Report.objects.filter(report_number=record["report_number"]).exists()
+
+    fixed = json.loads(held.raw)
+    fixed["offenses"] = ["23F"]
+    edited = admin_client.post(
+        _url(type(held), "change", held.pk),
+        {"raw": json.dumps(fixed), "status": QuarantineStatus.HELD, "resolution_note": ""},
+    )
+    assert edited.status_code == 302, edited.context and edited.context["adminform"].form.errors
+
+    response = _run_action(admin_client, "replay_records", held.pk)
+    assert response.status_code == 200
+    assert "1 accepted, 0 still invalid." in response.content.decode()
+    report = Report.objects.get(agency=agency, report_number=record["report_number"])
+    assert report.offense_codes == ["23F"]
+    assert report.decisions.filter(send=True).exists()
+    held.refresh_from_db()
+    assert held.status == QuarantineStatus.REPLAYED and held.resolved_at is not None
+
+
+def test_quarantined_record_can_be_discarded(agency, admin_client):
+    held = quarantine(agency, make_record(offenses=["23X"]))
+    response = _run_action(admin_client, "discard_records", held.pk)
+    assert "1 discarded." in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == QuarantineStatus.DISCARDED
+    assert held.resolved_at is not None and "admin" in held.resolution_note
+    # A discarded record is not replayed by mistake.
+    _run_action(admin_client, "replay_records", held.pk)
+    held.refresh_from_db()
+    assert held.status == QuarantineStatus.DISCARDED
+    assert not Report.objects.exists()
+
+
+def test_template_with_an_unknown_placeholder_is_refused(agency, admin_client):
+    template = MessageTemplate.objects.get(agency=agency, channel="sms", language="en")
+    data = {
+        "agency": template.agency_id,
+        "kind": template.kind,
+        "channel": template.channel,
+        "language": template.language,
+        "subject": template.subject,
+        "text": template.text + "\nYour SSN: {{ victim_ssn }}",
+        "compact_text": template.compact_text,
+        "html": template.html,
+    }
+    response = admin_client.post(_url(MessageTemplate, "change", template.pk), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "unknown placeholder {{ victim_ssn }}" in " ".join(errors["text"])
+    template.refresh_from_db()
+    assert "victim_ssn" not in template.text
+    assert template.version == 1
+
+
+def test_template_with_known_placeholders_saves_a_new_version(agency, admin_client):
+    template = MessageTemplate.objects.get(agency=agency, channel="sms", language="en")
+    data = {
+        "agency": template.agency_id,
+        "kind": template.kind,
+        "channel": template.channel,
+        "language": template.language,
+        "subject": template.subject,
+        "text": template.text.replace("Reply STOP", "Text STOP"),
+        "compact_text": template.compact_text,
+        "html": template.html,
+    }
+    response = admin_client.post(_url(MessageTemplate, "change", template.pk), data)
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.version == 2
+    assert TemplateRevision.objects.filter(template=template).count() == 2
+
+
+def test_dev_outbox_is_for_staff_only(client, admin_data):
+    anonymous = client.get("/dev/outbox")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("admin:login"))
+    assert "next=/dev/outbox" in anonymous["Location"]
+
+    users = get_user_model().objects
+    client.force_login(users.create_user("clerk", password="not-staff-password-1"))
+    not_staff = client.get("/dev/outbox")
+    assert not_staff.status_code == 302
+    assert not_staff["Location"].startswith(reverse("admin:login"))
+
+    client.force_login(users.create_user("staff", password="staff-password-1", is_staff=True))
+    for view in ("", "?show=waiting", "?show=not_sent"):
+        assert client.get(f"/dev/outbox{view}").status_code == 200
