@@ -70,7 +70,8 @@ def test_no_add_page_is_offered_where_nothing_can_be_typed(
     request = _superuser_request(admin_user)
     if not model_admin.has_add_permission(request):
         return
-    form = admin_client.get(_url(model, "add")).context["adminform"].form
+    context = admin_client.get(_url(model, "add")).context
+    form = context["adminform"].form if "adminform" in context else context["form"]
     assert form.fields, f"{model._meta.label}: the add page has nothing to fill in"
 
 
@@ -197,3 +198,37 @@ def test_dev_outbox_is_for_staff_only(client, admin_data):
     client.force_login(users.create_user("staff", password="staff-password-1", is_staff=True))
     for view in ("", "?show=waiting", "?show=not_sent"):
         assert client.get(f"/dev/outbox{view}").status_code == 200
+
+
+def test_staff_record_an_opt_out_that_cancels_waiting_messages_and_is_audited(agency, admin_client):
+    from victim_notify.contacts.models import OptOut
+    from victim_notify.intake.store import IncomingRecord, ingest
+    from victim_notify.messages.models import Notification, Status
+
+    agency.post_approval_delay_minutes = 30
+    agency.save()
+    ingest(agency, [IncomingRecord.from_object(0, make_record())], source="api")
+    response = admin_client.post(
+        reverse("admin:contacts_optout_add"),
+        {"agency": agency.pk, "phone": "520 555 0134", "email": "", "note": "asked at the desk"},
+    )
+    assert response.status_code == 302
+    opt_out = OptOut.objects.get()
+    assert (opt_out.contact.value, opt_out.source) == ("+15205550134", "staff")
+    assert Notification.objects.get().status == Status.CANCELLED
+    assert AuditEvent.objects.filter(action="opt_out.recorded", actor_label="admin").exists()
+
+    admin_client.post(
+        reverse("admin:contacts_optout_changelist"),
+        {"action": "lift", ACTION_CHECKBOX_NAME: [str(opt_out.pk)], "index": 0},
+    )
+    opt_out.refresh_from_db()
+    assert opt_out.revoked_at is not None
+
+
+def test_opt_out_form_needs_exactly_one_usable_contact(agency, admin_client):
+    for data in ({"phone": "", "email": ""}, {"phone": "12", "email": ""}):
+        response = admin_client.post(
+            reverse("admin:contacts_optout_add"), {"agency": agency.pk, "note": "", **data}
+        )
+        assert response.status_code == 200 and response.context["form"].errors

@@ -225,8 +225,14 @@ def render_sms(
                 best = candidate
             if best[1].segments <= cap or (len(explanation) <= 40 and len(steps) <= 40):
                 break
-            explanation = _shorten(explanation, max(40, len(explanation) - 20))
-            steps = _shorten(steps, max(40, len(steps) - 20))
+            # Cut the longer of the two by about what is too much, no more: every word kept
+            # is one the victim reads.
+            per_segment = 153 if candidate[1].encoding == "GSM-7" else 67
+            over = max(5, candidate[1].units - cap * per_segment)
+            if len(explanation) >= len(steps):
+                explanation = _shorten(explanation, max(40, len(explanation) - over))
+            else:
+                steps = _shorten(steps, max(40, len(steps) - over))
     body, cost = best
     return Rendered("", body, "", cost.segments, cost.encoding, key)
 
