@@ -68,8 +68,12 @@ class Command(BaseCommand):
             "SMS_BACKEND": "outbox",
             "VN_DEV_OUTBOX": "true",
             "VN_PUBLIC_URL": f"http://{host}:{port}",
+            # Routine job logs would bury the banner; problems still show.
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         }
         me = [sys.executable, "-m", "victim_notify.cli"]
+        # Stop as cleanly on SIGTERM (kill, a service manager) as on Ctrl-C.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         children = [
             subprocess.Popen([*me, "smtp-sink", "--port", str(smtp_port)], env=env),
             subprocess.Popen([*me, "serve", "--bind", f"{host}:{port}"], env=env),

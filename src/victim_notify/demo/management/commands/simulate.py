@@ -3,6 +3,7 @@ the real intake path (in-process, or over the HTTP API with --url and --token)."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -98,7 +99,8 @@ class Command(BaseCommand):
         prefix = options["prefix"] or f"{timezone.now():%y%m}-"
         sim = simulator_for(agency, options["seed"], prefix)
         if options["follow"]:
-            self._follow(agency, sim, options)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole demo
+                self._follow(agency, sim, options)
             return
         totals: dict[str, Any] = {
             "received": 0,
