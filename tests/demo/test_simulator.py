@@ -13,6 +13,7 @@ import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
+from victim_notify.agencies.models import DEFAULT_DV_RELATIONSHIPS, SensitiveCategory
 from victim_notify.demo.simulator import (
     AREA_CODES,
     DEMO_AGENCY_FILE,
@@ -23,34 +24,8 @@ from victim_notify.intake.schema import ReportIn
 
 NOW = dt.datetime(2026, 12, 3, 21, 15, tzinfo=dt.UTC)  # 2:15 p.m. in Saguaro City
 ZONE_OFFSET = dt.timezone(dt.timedelta(hours=-7))  # America/Phoenix, no daylight saving time
-CATEGORIES = {
-    "",
-    "domestic_violence",
-    "sexual_offense",
-    "child_abuse",
-    "death",
-    "suicide",
-    "human_trafficking",
-    "stalking",
-}
-DV_RELATIONSHIPS = {
-    "SE",
-    "CS",
-    "XS",
-    "BG",
-    "XR",
-    "CF",
-    "PA",
-    "CH",
-    "SB",
-    "GP",
-    "GC",
-    "IL",
-    "SC",
-    "SP",
-    "SS",
-    "OF",
-}
+CATEGORIES = {"", *SensitiveCategory.values}
+DV_RELATIONSHIPS = set(DEFAULT_DV_RELATIONSHIPS)
 TEXT_KEYS = ("title", "explanation", "explanation_short", "next_steps", "next_steps_short")
 TYPOGRAPHY = "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u2010\u2011\u2013\u2014\u2212\u2026\u00a0"
 EXAMPLE_DOMAIN = re.compile(r"@example\.(com|org|net)$")
