@@ -308,7 +308,7 @@ def baseline(records: list[dict[str, Any]], fakes: Fakes, tmp: Path) -> float:
 
 def worker_env(env: dict[str, str], fakes: Fakes) -> dict[str, str]:
     return env | {
-        "SMS_BACKEND": "twilio",
+        "SMS_PROVIDERS": "twilio",
         "TWILIO_ACCOUNT_SID": SID,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_API_URL": fakes.twilio_url,

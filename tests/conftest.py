@@ -10,7 +10,7 @@ import pytest
 
 from tests.agency_data import agency_data
 from victim_notify.agencies import config as agency_config
-from victim_notify.providers import registry
+from victim_notify.providers import health, registry
 
 _numbers = itertools.count(1)
 
@@ -53,6 +53,7 @@ def _fresh_providers_and_config() -> Iterator[None]:
     yield
     registry.reset()
     agency_config._cache.clear()
+    health.forget_cache()
 
 
 TWILIO_SID = "AC" + "0" * 30 + "1"

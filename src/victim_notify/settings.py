@@ -2,7 +2,7 @@
 
 The defaults run a self-contained installation on SQLite that never sends a real message
 (texts and emails go to the development outbox). Production sets DATABASE_URL, EMAIL_URL,
-SMS_BACKEND and the provider credentials; see the README's configuration table.
+SMS_PROVIDERS and the provider credentials; see the README's configuration table.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from victim_notify.environment import (
     env_bool,
-    env_choice,
     env_float,
     env_int,
     env_list,
@@ -63,6 +62,7 @@ INSTALLED_APPS = [
     "victim_notify.rules",
     "victim_notify.messages",
     "victim_notify.providers",
+    "victim_notify.replies",
     "victim_notify.worker",
     "victim_notify.demo",
 ]
@@ -179,8 +179,23 @@ PUBLIC_URL = env_str("VN_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 # Email: smtp://[user:password@]host:port, smtps:// (implicit TLS), smtp+starttls://, or
 # outbox:// (kept in the database and shown at /dev/outbox; nothing leaves the machine).
 EMAIL_URL = env_str("EMAIL_URL", "outbox://")
+# DKIM signing of outgoing email by its From domain: the selector whose public key that domain
+# publishes at <selector>._domainkey.<domain>, and the RSA private key in PEM (or give
+# DKIM_PRIVATE_KEY_FILE). Both or neither.
+DKIM_SELECTOR = env_optional("DKIM_SELECTOR")
+DKIM_PRIVATE_KEY = env_optional("DKIM_PRIVATE_KEY")
+# Bounces: with an address here (bounces@notify.example.gov), each email's envelope sender is
+# bounces+<notification id>@notify.example.gov, so a bounce names its message. The mail for
+# that address, and for the agencies' reply-to addresses, goes to `victim-notify mailbox`.
+BOUNCE_ADDRESS = env_optional("VN_BOUNCE_ADDRESS")
 # Texts: "outbox" (development) or "twilio".
-SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", {"outbox", "twilio"})
+# Text providers in the order they are tried (an agency can set its own order in the admin):
+# any of "twilio", "smpp", "outbox". Past FAILOVER_AFTER consecutive temporary failures a
+# provider is taken out of use until a health check finds it answering again.
+SMS_PROVIDERS = env_list("SMS_PROVIDERS", ["outbox"])
+FAILOVER_AFTER = env_int("VN_FAILOVER_AFTER", 5, minimum=1)
+# Texts through an SMPP 3.4 link: smpp://system_id:password@host:port?window=10
+SMPP_URL = env_str("SMPP_URL", "")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 # Only changed to point the official SDK at a local stand-in of the Messages API.

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from victim_notify.api import api
 from victim_notify.messages import views as message_views
+from victim_notify.providers import twilio_webhooks
 
 admin.site.site_header = "Victim Notify"
 admin.site.site_title = "Victim Notify"
@@ -13,6 +14,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("d/<str:token>", message_views.details, name="details"),
+    path("o/<str:token>.gif", message_views.email_opened, name="email-opened"),
+    path("", include("victim_notify.messages.urls")),
+    path("hooks/twilio/inbound", twilio_webhooks.inbound, name="twilio-inbound"),
+    path(
+        "hooks/twilio/status/<uuid:notification_id>", twilio_webhooks.status, name="twilio-status"
+    ),
 ]
 
 if settings.DEV_OUTBOX_ENABLED:

@@ -1,7 +1,7 @@
 """The development outbox and the details page, in a real Chromium, as staff and victims see them.
 
 Reports go in through the API of a live server, the sender hands them to the development outbox
-(the default SMS_BACKEND and EMAIL_URL), and a staff member logs in and reads what was sent,
+(the default SMS_PROVIDERS and EMAIL_URL), and a staff member logs in and reads what was sent,
 what is waiting and who was not written to. Screenshots land in test-artifacts/.
 """
 

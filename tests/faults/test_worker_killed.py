@@ -35,7 +35,7 @@ def test_worker_killed_while_the_provider_holds_its_answer(agency):
 
     with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake:
         env = subprocess_env(
-            SMS_BACKEND="twilio",
+            SMS_PROVIDERS="twilio",
             TWILIO_ACCOUNT_SID=TWILIO_SID,
             TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
             TWILIO_API_URL=fake.base_url,

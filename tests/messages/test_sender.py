@@ -60,7 +60,7 @@ def test_permanent_failure_is_recorded_with_the_provider_reason(agency, smtp):
     run_until_quiet()
     note = Notification.objects.get()
     assert note.status == Status.FAILED_PERMANENT
-    assert note.provider_error_code == "550" and "User unknown" in note.last_error
+    assert note.provider_error_code == "5.1.1" and "User unknown" in note.last_error
     assert note.finished_at is not None
 
 
@@ -234,7 +234,7 @@ def test_an_outcome_arriving_after_the_lease_was_taken_over_changes_nothing(agen
     Notification.objects.filter(pk=first).update(status=Status.PENDING, claimed_by="")
     notes = list(Notification.objects.filter(pk__in=[first, second]).order_by("pk"))
     accepted = sender.Accepted("SM-late", "queued")
-    sender._record("slow-worker", [(n, accepted) for n in notes])
+    sender._record("slow-worker", [(n, accepted, "outbox-sms") for n in notes])
     assert Notification.objects.get(pk=first).status == Status.PENDING
     assert Notification.objects.get(pk=first).provider_message_id == ""
     assert Notification.objects.get(pk=second).status == Status.SENT
@@ -244,7 +244,9 @@ def test_a_template_that_fails_to_render_holds_only_its_own_message(agency):
     from victim_notify.messages.models import MessageTemplate, TemplateRevision
 
     # Written straight to the table, past the check at save, as a bad migration might.
-    template = MessageTemplate.objects.get(agency=agency, channel="email", language="en")
+    template = MessageTemplate.objects.get(
+        agency=agency, kind="report_filed", channel="email", language="en"
+    )
     TemplateRevision.objects.filter(template=template, version=template.version).update(
         subject="{{ report_number * 2 }}"
     )

@@ -8,7 +8,12 @@ import pytest
 
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN
 from tests.fakes.twilio_api import FakeTwilio
-from victim_notify.providers.base import OutgoingMessage, PermanentFailure, TransientFailure
+from victim_notify.providers.base import (
+    OutcomeUnknown,
+    OutgoingMessage,
+    PermanentFailure,
+    TransientFailure,
+)
 from victim_notify.providers.twilio import TwilioProvider
 
 
@@ -88,11 +93,23 @@ def test_rate_limits_and_server_errors_are_transient(fake, provider, status):
     assert len(fake.messages) == 1
 
 
-def test_timeout_is_transient(fake, provider):
+def test_no_answer_in_time_is_an_unknown_outcome_to_look_up_not_to_resend(fake, provider):
     fake.hang_next(1, seconds=4)
+    with pytest.raises(OutcomeUnknown) as failure:
+        provider.send(text())
+    assert failure.value.code == "no_answer"
+    fake.hang_next(1, seconds=4)
+    [(_, result)] = list(provider.send_many([text(body="hang again")]))
+    assert isinstance(result, OutcomeUnknown)
+
+
+def test_refused_connection_is_transient(fake, provider):
+    fake.stop()
     with pytest.raises(TransientFailure) as failure:
         provider.send(text())
     assert failure.value.code == "connection"
+    [(_, result)] = list(provider.send_many([text()]))
+    assert isinstance(result, TransientFailure) and result.code == "connection"
 
 
 def test_outage_is_transient(fake, provider):

@@ -49,4 +49,35 @@ def admin_data(agency: Agency) -> Agency:
     )
     enqueue_due_jobs()
     Group.objects.create(name="Victim services")
+    from victim_notify.messages.delivery import record_status
+    from victim_notify.messages.models import Engagement, Notification
+    from victim_notify.providers.models import (
+        ProviderEvent,
+        ProviderHealth,
+        ProviderRoute,
+        RateWindow,
+    )
+    from victim_notify.replies.inbound import receive
+
+    receive(
+        channel="sms",
+        to_address=agency.sms_from,
+        from_address="+15205550134",
+        body="Thank you",
+        provider="test",
+        provider_message_id="admin-1",
+    )
+    note = Notification.objects.filter(channel="email").first()
+    record_status(
+        source="dsn",
+        notification_id=note.pk,
+        provider_status="bounced",
+        error_code="4.2.2",
+        detail="mailbox full",
+    )
+    Engagement.objects.create(notification=note, kind="open", machine=False, agent="browser")
+    ProviderRoute.objects.create(agency=agency, channel="sms", position=0, provider="outbox-sms")
+    ProviderHealth.objects.create(provider="twilio", up=False, consecutive_failures=5)
+    ProviderEvent.objects.create(provider="twilio", event="down", detail="500")
+    RateWindow.objects.create(provider="twilio:1", second=1, used=1)
     return agency

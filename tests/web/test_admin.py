@@ -144,7 +144,9 @@ def test_quarantined_record_can_be_discarded(agency, admin_client):
 
 
 def test_template_with_an_unknown_placeholder_is_refused(agency, admin_client):
-    template = MessageTemplate.objects.get(agency=agency, channel="sms", language="en")
+    template = MessageTemplate.objects.get(
+        agency=agency, kind="report_filed", channel="sms", language="en"
+    )
     data = {
         "agency": template.agency_id,
         "kind": template.kind,
@@ -165,7 +167,9 @@ def test_template_with_an_unknown_placeholder_is_refused(agency, admin_client):
 
 
 def test_template_with_known_placeholders_saves_a_new_version(agency, admin_client):
-    template = MessageTemplate.objects.get(agency=agency, channel="sms", language="en")
+    template = MessageTemplate.objects.get(
+        agency=agency, kind="report_filed", channel="sms", language="en"
+    )
     data = {
         "agency": template.agency_id,
         "kind": template.kind,

@@ -103,6 +103,7 @@ def load_config(agency: Agency) -> AgencyConfig:
         notify_reporting_parties=agency.notify_reporting_parties,
         sms_enabled=agency.sms_enabled,
         email_enabled=agency.email_enabled,
+        email_only_without_text=agency.email_only_without_text,
     )
     return AgencyConfig(
         agency=agency,

@@ -98,7 +98,15 @@ class Agency(models.Model):
     # Fixed sender identity: victims learn to trust exactly these.
     sender_name = models.CharField(max_length=200)
     sender_email = models.EmailField()
-    reply_to = models.EmailField(blank=True)
+    reply_to = models.EmailField(
+        blank=True, help_text="Where replies to emails go; feed it to `victim-notify mailbox`."
+    )
+    main_phone = models.CharField(
+        max_length=20, blank=True, help_text="Non-emergency line (E.164) named in help texts."
+    )
+    on_duty_email = models.EmailField(
+        blank=True, help_text="Urgent replies (threats, self-harm, 'help') are sent here at once."
+    )
     sms_from = models.CharField(
         max_length=20, help_text="Sending number in E.164, e.g. +15205550100."
     )
@@ -129,6 +137,10 @@ class Agency(models.Model):
     # What is sent and to whom.
     sms_enabled = models.BooleanField(default=True)
     email_enabled = models.BooleanField(default=True)
+    email_only_without_text = models.BooleanField(
+        default=False,
+        help_text="Email only people who get no text, and anyone whose text fails for good.",
+    )
     sms_segment_cap = models.PositiveSmallIntegerField(
         default=6, help_text="Longer texts are shortened and link to the details page."
     )

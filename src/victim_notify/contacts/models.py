@@ -41,6 +41,11 @@ class Contact(models.Model):
     kind = models.CharField(max_length=8, choices=ContactKind.choices)
     value = models.CharField(max_length=320, help_text="E.164 phone or lower-cased email address.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A provider said this contact cannot receive messages (a landline, an unknown number, a
+    # mailbox that does not exist): later reports do not try it again.
+    undeliverable_at = models.DateTimeField(null=True, blank=True)
+    undeliverable_code = models.CharField(max_length=40, blank=True)
+    undeliverable_reason = models.CharField(max_length=300, blank=True)
 
     objects = ContactManager()
 

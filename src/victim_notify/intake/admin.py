@@ -12,6 +12,7 @@ from victim_notify.intake.models import (
     ReportVersion,
 )
 from victim_notify.intake.replay import replay
+from victim_notify.replies.models import InboundMessage
 
 
 class PartyInline(admin.TabularInline):
@@ -41,6 +42,21 @@ class VersionInline(admin.TabularInline):
     can_delete = False
 
 
+class ReplyInline(admin.TabularInline):
+    """Replies that most likely answer this report (shown here until the staff timeline)."""
+
+    model = InboundMessage
+    fk_name = "report"
+    extra = 0
+    fields = ["received_at", "channel", "intent", "urgent", "body", "handled_at", "handled_by_name"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = [
@@ -54,7 +70,7 @@ class ReportAdmin(admin.ModelAdmin):
     ]
     list_filter = ["agency", "status", "needs_advocate_review", "division"]
     search_fields = ["=report_number"]
-    inlines = [PartyInline, VersionInline]
+    inlines = [PartyInline, VersionInline, ReplyInline]
 
 
 @admin.register(ReportVersion)

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from victim_notify.messages.models import MessageTemplate, Notification, TemplateRevision
+from victim_notify.messages.models import (
+    DeliveryEvent,
+    Engagement,
+    MessageTemplate,
+    Notification,
+    TemplateRevision,
+)
 from victim_notify.messages.templating import PLACEHOLDERS
 
 
@@ -65,3 +71,31 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """What providers and readers told us: a record, never edited."""
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(DeliveryEvent)
+class DeliveryEventAdmin(_ReadOnly):
+    list_display = ["at", "notification", "source", "provider_status", "error_code"]
+    list_filter = ["source", "provider_status"]
+
+
+@admin.register(Engagement)
+class EngagementAdmin(_ReadOnly):
+    list_display = ["at", "notification", "kind", "machine", "agent"]
+    list_filter = ["kind", "machine", "agent"]

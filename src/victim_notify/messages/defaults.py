@@ -27,7 +27,7 @@ def default_parts(kind: str, channel: str, language: str) -> dict[str, str]:
 def install_default_templates(agency: Agency, languages: list[str] | None = None) -> int:
     """Give the agency any default template it does not have yet. Returns how many were added."""
     added = 0
-    for kind in MessageKind.values:
+    for kind in [k for k in MessageKind.values if (DEFAULTS_DIR / k).is_dir()]:
         for channel in ("sms", "email"):
             for language in languages or SHIPPED_LANGUAGES:
                 if MessageTemplate.objects.filter(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from victim_notify.agencies.config import cached_config
 from victim_notify.contacts.models import Contact, OptOut
 from victim_notify.intake.models import Party, Report
-from victim_notify.messages.models import Notification
+from victim_notify.messages.models import REPLY_KINDS, MessageKind, Notification
 from victim_notify.messages.render import facts_key
 from victim_notify.messages.schedule import quiet_hours, snapshot
 from victim_notify.messages.timing import hold_for_quiet_hours
@@ -28,6 +28,8 @@ class Verdict:
 
 
 SEND = Verdict("send")
+ANSWER_KINDS = REPLY_KINDS | {MessageKind.STAFF_ALERT}
+_STOPPED_BY_OPT_OUT = {MessageKind.AUTO_REPLY, MessageKind.OPT_IN_CONFIRMATION}
 
 # What the rules and the facts key read: loading only these keeps the check cheap.
 _REPORT_FACTS = (
@@ -63,6 +65,11 @@ _PARTY_FACTS = (
 def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict]:
     if not notes:
         return {}
+    verdicts: dict[object, Verdict] = {}
+    answers = [n for n in notes if n.kind in ANSWER_KINDS]
+    if answers:
+        verdicts.update(_recheck_answers(answers, now))
+        notes = [n for n in notes if n.kind not in ANSWER_KINDS]
     report_ids = {n.report_id for n in notes}
     reports = Report.objects.only(*_REPORT_FACTS).in_bulk(report_ids)
     parties: dict[int, list[Party]] = defaultdict(list)
@@ -72,25 +79,53 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
         cid for ps in parties.values() for p in ps for cid in (p.phone_id, p.email_id) if cid
     }
     contact_ids |= {n.contact_id for n in notes}
-    values = dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "value"))
+    values: dict[int, str] = {}
+    undeliverable: set[str] = set()
+    for pk, value, dead in Contact.objects.filter(pk__in=contact_ids).values_list(
+        "pk", "value", "undeliverable_at"
+    ):
+        values[pk] = value
+        if dead is not None:
+            undeliverable.add(value)
     opted_out: dict[int, set[str]] = defaultdict(set)
     for agency_id, contact_id in OptOut.objects.filter(
         revoked_at=None, contact_id__in=contact_ids
     ).values_list("agency_id", "contact_id"):
         opted_out[agency_id].add(values[contact_id])
 
-    verdicts: dict[object, Verdict] = {}
     decided: dict[int, dict[tuple[str, str | None], object]] = {}
     for note in notes:
         config = cached_config(note.agency_id)
         report = reports[note.report_id]
         if report.pk not in decided:
             facts = report_facts(report, parties[report.pk], config, values)
-            outcomes, _ = decide_report(facts, config.policy, opted_out[note.agency_id])
+            outcomes, _ = decide_report(
+                facts, config.policy, opted_out[note.agency_id], undeliverable
+            )
             decided[report.pk] = {(o.party_id, o.channel): o for o in outcomes}
         verdicts[note.pk] = _verdict(
             note, report, parties[report.pk], decided[report.pk], values, config, now
         )
+    return verdicts
+
+
+def _recheck_answers(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict]:
+    """Answers were asked for: they skip the report's rules and quiet hours. Only the
+    automatic answer and the opt-in confirmation respect an opt-out; the opt-out confirmation,
+    the help text and the 911 answer are what the person asked for."""
+    opted_out = set(
+        OptOut.objects.filter(
+            revoked_at=None, contact_id__in={n.contact_id for n in notes}
+        ).values_list("agency_id", "contact_id")
+    )
+    verdicts: dict[object, Verdict] = {}
+    for note in notes:
+        if now >= note.expires_at:
+            verdicts[note.pk] = Verdict("expire", ("expired",))
+        elif note.kind in _STOPPED_BY_OPT_OUT and (note.agency_id, note.contact_id) in opted_out:
+            verdicts[note.pk] = Verdict("cancel", ("opted_out",))
+        else:
+            verdicts[note.pk] = SEND
     return verdicts
 
 

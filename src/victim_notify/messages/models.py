@@ -15,6 +15,24 @@ from victim_notify.rules.models import Channel
 
 class MessageKind(models.TextChoices):
     REPORT_FILED = "report_filed", "Report filed (the 8 key facts)"
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmed"
+    OPT_IN_CONFIRMATION = "opt_in_confirmation", "Opt-in confirmed"
+    HELP = "help", "Help"
+    AUTO_REPLY = "auto_reply", "Answer to a reply"
+    URGENT_ANSWER = "urgent_answer", "Answer to an urgent reply"
+    STAFF_ALERT = "staff_alert", "Urgent reply passed to the on-duty staff"
+
+
+# Answers to something a person just sent us: they go at once, quiet hours or not.
+REPLY_KINDS = frozenset(
+    {
+        MessageKind.OPT_OUT_CONFIRMATION,
+        MessageKind.OPT_IN_CONFIRMATION,
+        MessageKind.HELP,
+        MessageKind.AUTO_REPLY,
+        MessageKind.URGENT_ANSWER,
+    }
+)
 
 
 class MessageTemplate(models.Model):
@@ -129,14 +147,34 @@ class Notification(models.Model):
     agency = models.ForeignKey(
         "agencies.Agency", on_delete=models.CASCADE, related_name="notifications"
     )
+    # Empty for answers to replies that concern no report (a HELP from an unknown number).
     report = models.ForeignKey(
-        "intake.Report", on_delete=models.CASCADE, related_name="notifications"
+        "intake.Report",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     party = models.ForeignKey(
-        "intake.Party", on_delete=models.CASCADE, related_name="notifications"
+        "intake.Party",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     decision = models.OneToOneField(
-        "rules.Decision", on_delete=models.PROTECT, related_name="notification"
+        "rules.Decision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notification",
+    )
+    in_reply_to = models.ForeignKey(
+        "replies.InboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
     )
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.PROTECT, related_name="notifications"
@@ -150,7 +188,14 @@ class Notification(models.Model):
     )
     is_update = models.BooleanField(default=False, help_text="Corrects facts sent earlier.")
 
-    template = models.ForeignKey(TemplateRevision, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(
+        TemplateRevision,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for staff alerts, whose wording is not the agency's to edit.",
+    )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(
         help_text="The text as the phone shows it, or the email's plain-text part."
@@ -193,9 +238,10 @@ class Notification(models.Model):
     class Meta:
         constraints = [
             # A cancelled message (held, superseded, opted out) may be decided again later.
+            # Answers to replies are not facts about a report and are not limited here.
             models.UniqueConstraint(
                 fields=["report", "contact", "channel", "facts_key"],
-                condition=~models.Q(status="cancelled"),
+                condition=~models.Q(status="cancelled") & models.Q(kind="report_filed"),
                 name="same_facts_once_per_contact",
             )
         ]
@@ -214,3 +260,50 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} for {self.report_id} ({self.status})"
+
+
+class DeliveryEvent(models.Model):
+    """What a provider said about a message after taking it: a status callback, an SMPP
+    receipt, a bounce. Kept beside our status, never instead of it."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="delivery_events"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=20)  # twilio, smpp, dsn
+    provider_status = models.CharField(max_length=40)
+    error_code = models.CharField(max_length=40, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["notification", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.provider_status} for {self.notification_id}"
+
+
+class EngagementKind(models.TextChoices):
+    OPEN = "open", "Email opened"
+    CLICK = "click", "Details link opened"
+
+
+class Engagement(models.Model):
+    """An email opened (the tracking image was fetched) or a details link followed.
+
+    `machine` marks fetches by mail privacy proxies and link scanners, which open everything
+    they see: counting them as people would overstate how many victims read their message."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="engagements"
+    )
+    kind = models.CharField(max_length=8, choices=EngagementKind.choices)
+    machine = models.BooleanField()
+    agent = models.CharField(max_length=40, blank=True, help_text="The kind of client, no more.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["notification", "kind"])]
+
+    def __str__(self) -> str:
+        who = "machine" if self.machine else "person"
+        return f"{self.kind} by {who} of {self.notification_id}"

@@ -17,6 +17,7 @@ from django.core import signing
 from django.template.loader import render_to_string
 from django.utils import dateformat, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
 from victim_notify.agencies.config import AgencyConfig
@@ -250,22 +251,58 @@ def render_email(
     key = new_details_key()
     url = details_url(config, key)
     context = _context(facts, config, recipient_name, is_guardian, is_update, url)
+    notice = config.statutory_notices.get(language, "")
+    return _email(template, context, config, language, notice, key)
+
+
+def open_pixel_url(config: AgencyConfig, details_key: str) -> str:
+    return f"{config.agency.public_base_url.rstrip('/')}/o/{details_token(details_key)}.gif"
+
+
+def _email(
+    template: TemplateParts,
+    context: dict[str, object],
+    config: AgencyConfig,
+    language: str,
+    notice: str,
+    details_key: str,
+) -> Rendered:
+    """Subject, plain text and HTML in the agency's layout. A template without HTML of its own
+    (the short answers) shows its text, escaped, in the same layout."""
     subject = " ".join(compile_text(template.subject).render(context).split())
     text_body = compile_text(template.text).render(context).strip()
-    inner_html = compile_html(template.html).render(context)
-    notice = config.statutory_notices.get(language, "")
+    if template.html:
+        inner_html = compile_html(template.html).render(context)
+    else:
+        inner_html = linebreaks(text_body, autoescape=True)
     with translation.override(language):
         html = render_to_string(
             "messages/email.html",
             {
                 "agency": config.agency,
                 "subject": subject,
-                "body": mark_safe(inner_html),  # noqa: S308 - autoescaped by the Jinja sandbox
+                "body": mark_safe(inner_html),  # noqa: S308 - autoescaped above
                 "statutory_notice": notice,
                 "language": language,
+                "pixel_url": open_pixel_url(config, details_key),
             },
         )
         footer = render_to_string(
             "messages/email_footer.txt", {"agency": config.agency, "statutory_notice": notice}
         )
-    return Rendered(subject, f"{text_body}\n\n{footer.strip()}\n", html, 0, "", key)
+    return Rendered(subject, f"{text_body}\n\n{footer.strip()}\n", html, 0, "", details_key)
+
+
+def render_answer(
+    template: TemplateParts,
+    context: dict[str, object],
+    config: AgencyConfig,
+    channel: str,
+    language: str,
+) -> Rendered:
+    """A confirmation, help text or automatic answer. Never shortened: they are short."""
+    if channel == "email":
+        return _email(template, context, config, language, "", new_details_key())
+    body = sms.replace_lookalikes(compile_text(template.text).render(context)).strip()
+    cost = sms.cost(body)
+    return Rendered("", body, "", cost.segments, cost.encoding, new_details_key())

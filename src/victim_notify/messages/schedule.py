@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from victim_notify.agencies.config import AgencyConfig
-from victim_notify.contacts.models import OptOut
+from victim_notify.contacts.models import Contact, OptOut
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import (
     MessageKind,
@@ -117,6 +117,12 @@ def plan(
             agency=config.agency, revoked_at=None, contact_id__in=list(contact_values)
         ).values_list("contact_id", flat=True)
     }
+    undeliverable = {
+        contact_values[cid]
+        for cid in Contact.objects.filter(
+            pk__in=list(contact_values), undeliverable_at__isnull=False
+        ).values_list("pk", flat=True)
+    }
     existing: dict[int, list[Notification]] = defaultdict(list)
     for note in (
         Notification.objects.filter(report_id__in=[r.pk for r, _ in reports if r.pk])
@@ -129,7 +135,7 @@ def plan(
     pairs, to_cancel = result.pairs, result.to_cancel
     for report, parties in reports:
         facts = report_facts(report, parties, config, contact_values)
-        outcomes, flag = decide_report(facts, config.policy, opted_out)
+        outcomes, flag = decide_report(facts, config.policy, opted_out, undeliverable)
         if flag:
             report.needs_advocate_review = True
         by_party = {p.party_id: p for p in parties}

@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,24 +25,28 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from victim_notify.agencies.config import cached_config
+from victim_notify.messages.delivery import after_permanent_failure
 from victim_notify.messages.handoff import recheck
 from victim_notify.messages.models import Notification, Status
 from victim_notify.messages.schedule import quiet_hours
 from victim_notify.messages.timing import hold_for_quiet_hours, retry_delay
+from victim_notify.messages.unsubscribe import unsubscribe_headers
+from victim_notify.providers import health, rate
 from victim_notify.providers.base import (
     Accepted,
     CannotBeAsked,
+    OutcomeUnknown,
     OutgoingMessage,
     PermanentFailure,
     ProviderError,
     TransientFailure,
 )
-from victim_notify.providers.registry import provider_for
-from victim_notify.providers.smtp import OutcomeUnknown
+from victim_notify.providers.registry import names_for, provider_named
 
 log = logging.getLogger(__name__)
 
 RECORD_EVERY = 50  # results written per transaction
+ASK_AGAIN_AFTER = dt.timedelta(seconds=60)  # long enough for a slow provider to finish
 # What sending needs of a notification; the rest of the row stays in the database.
 _SEND_FIELDS = (
     "id",
@@ -94,6 +99,7 @@ def outgoing(note: Notification) -> OutgoingMessage:
         subject=note.subject,
         body=note.body,
         html=note.html,
+        headers=unsubscribe_headers(note),
     )
 
 
@@ -143,37 +149,71 @@ def send_due(worker_id: str, limit: int | None = None) -> int:
     return len(ids)
 
 
-def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
-    """Give every ready message to its provider, all channels at once, and record outcomes
-    as they arrive. `handed_over_at` is written first: after a crash it tells which rows a
-    provider may have seen."""
-    providers = {channel: provider_for(channel) for channel in ready}  # config errors stop here
-    by_id = {note.pk: note for notes in ready.values() for note in notes}
-    messages = {channel: [outgoing(n) for n in notes] for channel, notes in ready.items()}
-    now = timezone.now()
+@dataclass(frozen=True)
+class _Lane:
+    """Messages going through one provider under one rate allowance."""
+
+    provider: str
+    rate_key: str
+    per_second: int
+
+
+def _lanes(ready: dict[str, list[Notification]]) -> dict[_Lane, list[Notification]]:
+    lanes: dict[_Lane, list[Notification]] = defaultdict(list)
+    chosen: dict[tuple[int, str], health.Route] = {}
     for channel, notes in ready.items():
+        for note in notes:
+            key = (note.agency_id, channel)
+            if key not in chosen:  # one lookup per agency and channel in a batch
+                chosen[key] = health.choose(note.agency_id, channel)
+            route = chosen[key]
+            key = f"{route.provider}:{note.agency_id}" if route.messages_per_second else ""
+            lanes[_Lane(route.provider, key, route.messages_per_second)].append(note)
+    return lanes
+
+
+def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
+    """Give every ready message to the provider its agency's routes pick (the first one up),
+    all providers at once, and record outcomes as they arrive. `handed_over_at` is written
+    first: after a crash it tells which rows a provider may have seen."""
+    lanes = _lanes(ready)
+    providers = {lane: provider_named(lane.provider) for lane in lanes}  # config errors stop here
+    by_id = {note.pk: note for notes in lanes.values() for note in notes}
+    messages = {lane: [outgoing(n) for n in notes] for lane, notes in lanes.items()}
+    now = timezone.now()
+    for lane, notes in lanes.items():
         Notification.objects.filter(
             pk__in=[n.pk for n in notes], status=Status.SENDING, claimed_by=worker_id
-        ).update(handed_over_at=now, provider=providers[channel].name)
+        ).update(handed_over_at=now, provider=lane.provider)
 
-    results: queue.Queue[tuple[object, Accepted | ProviderError] | None] = queue.Queue()
+    results: queue.Queue[tuple[object, Accepted | ProviderError, str] | None] = queue.Queue()
     # A provider that is the database itself (the development outbox) writes on this thread's
-    # connection; the others run in feeder threads so every channel is in flight at once.
-    inline = [c for c in ready if providers[c].uses_database]
-    pending: list[tuple[Notification, Accepted | ProviderError]] = []
-    for channel in inline:
-        for message, result in providers[channel].send_many(messages[channel]):
-            pending.append((by_id.pop(message.notification_id), result))
+    # connection; the others run in feeder threads so every provider is in flight at once.
+    inline = [lane for lane in lanes if providers[lane].uses_database]
+    pending: list[tuple[Notification, Accepted | ProviderError, str]] = []
+    for lane in inline:
+        for message, result in providers[lane].send_many(messages[lane]):
+            pending.append((by_id.pop(message.notification_id), result, lane.provider))
 
-    def feed(channel: str) -> None:
+    def feed(lane: _Lane) -> None:
         try:
-            for message, result in providers[channel].send_many(messages[channel]):
-                results.put((message.notification_id, result))
+            waiting = messages[lane]
+            while waiting:
+                allowed = len(waiting)
+                if lane.per_second:
+                    allowed = rate.wait_for_allowance(lane.rate_key, allowed, lane.per_second)
+                batch, waiting = waiting[:allowed], waiting[allowed:]
+                for message, result in providers[lane].send_many(batch):
+                    results.put((message.notification_id, result, lane.provider))
         finally:
+            if lane.per_second:
+                connection.close()  # the allowance lives in the database
             results.put(None)
 
     feeders = [
-        threading.Thread(target=feed, args=(c,), name=f"feed-{c}") for c in ready if c not in inline
+        threading.Thread(target=feed, args=(lane,), name=f"feed-{lane.provider}")
+        for lane in lanes
+        if lane not in inline
     ]
     for feeder in feeders:
         feeder.start()
@@ -184,7 +224,7 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
         if item is None:
             running -= 1
             continue
-        pending.append((by_id.pop(item[0]), item[1]))
+        pending.append((by_id.pop(item[0]), item[1], item[2]))
         if len(pending) >= RECORD_EVERY:
             _record(worker_id, pending)
             pending = []
@@ -202,14 +242,16 @@ def _renew_leases(worker_id: str, ids: list[object]) -> None:
     )
 
 
-def _record(worker_id: str, results: list[tuple[Notification, Accepted | ProviderError]]) -> None:
+def _record(
+    worker_id: str, results: list[tuple[Notification, Accepted | ProviderError, str]]
+) -> None:
     if not results:
         return
     now = timezone.now()
     # One guarded UPDATE per kind of outcome: only rows still claimed by this worker change.
     groups: dict[tuple[str, ...], list[Notification]] = defaultdict(list)
-    for note, result in results:
-        changes = _outcome(note, result, now)
+    for note, result, provider in results:
+        changes = _outcome(note, result, now, provider_named(provider).can_be_asked)
         for field, value in changes.items():
             setattr(note, field, value)
         groups[tuple(sorted(changes))].append(note)
@@ -221,6 +263,32 @@ def _record(worker_id: str, results: list[tuple[Notification, Accepted | Provide
                     "outcomes arrived after their lease was taken over",
                     extra={"late": len(notes) - changed},
                 )
+        for note, result, _ in results:
+            if isinstance(result, PermanentFailure) and note.status == Status.FAILED_PERMANENT:
+                after_permanent_failure(note, result.code, str(result))
+    _note_health(results, now)
+
+
+def _note_health(
+    results: list[tuple[Notification, Accepted | ProviderError, str]], now: dt.datetime
+) -> None:
+    """Tell the failover what each provider just did. Messages that failed on a provider now
+    out of use try the next provider at once instead of waiting out their backoff."""
+    by_provider: dict[str, list[tuple[Notification, Accepted | ProviderError]]] = defaultdict(list)
+    for note, result, provider in results:
+        by_provider[provider].append((note, result))
+    for provider, outcomes in by_provider.items():
+        successes = sum(isinstance(r, Accepted) for _, r in outcomes)
+        failures = [(n, r) for n, r in outcomes if type(r) is TransientFailure]
+        if not successes and not failures:
+            continue
+        health.note_results(
+            provider, successes, len(failures), str(failures[-1][1]) if failures else ""
+        )
+        if failures and provider in health.down_providers():
+            Notification.objects.filter(
+                pk__in=[n.pk for n, _ in failures], status=Status.PENDING
+            ).update(not_before=now)
 
 
 def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notification]) -> int:
@@ -248,7 +316,7 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
 
 
 def _outcome(
-    note: Notification, result: Accepted | ProviderError, now: dt.datetime
+    note: Notification, result: Accepted | ProviderError, now: dt.datetime, can_be_asked: bool
 ) -> dict[str, object]:
     done: dict[str, object] = {"lease_expires_at": None}
     if isinstance(result, Accepted):
@@ -264,6 +332,10 @@ def _outcome(
         }
     failure = done | {"provider_error_code": result.code, "last_error": str(result)[:500]}
     if isinstance(result, OutcomeUnknown):
+        if can_be_asked:
+            # Stays claimed; when this short lease runs out the provider is asked whether it
+            # has the message (recover_stale_leases) before anything is sent again.
+            return failure | {"lease_expires_at": now + ASK_AGAIN_AFTER}
         return failure | {"status": Status.OUTCOME_UNKNOWN, "finished_at": now}
     if isinstance(result, PermanentFailure):
         return failure | {"status": Status.FAILED_PERMANENT, "finished_at": now}
@@ -306,7 +378,7 @@ def recover_stale_leases(now: dt.datetime | None = None, limit: int = 500) -> di
                 attempts=F("attempts") - 1,
             )
             continue
-        provider = provider_for(note.channel)
+        provider = provider_named(note.provider or names_for(note.channel)[0])
         try:
             found = provider.find(outgoing(note))
         except CannotBeAsked:
@@ -327,7 +399,7 @@ def recover_stale_leases(now: dt.datetime | None = None, limit: int = 500) -> di
                 status=Status.PENDING, not_before=now, lease_expires_at=None, claimed_by=""
             )
         else:
-            counts["found_sent"] += still_stale.update(**_outcome(note, found, now))
+            counts["found_sent"] += still_stale.update(**_outcome(note, found, now, True))
     if any(counts.values()):
         log.info("stale leases recovered", extra=counts)
     return counts

@@ -57,6 +57,25 @@ REQUIRED_FACTS = {
 EXPLANATION = ("explanation", "explanation_short")
 NEXT_STEPS = ("next_steps", "next_steps_short")
 
+# Answers to what a person sent (confirmations, help, the automatic answer) know less: the
+# report the person's last message was about, if any.
+ANSWER_PLACEHOLDERS: dict[str, str] = {
+    "agency_name": "The agency's full name",
+    "agency_short_name": "The agency's short name",
+    "agency_phone": "The agency's non-emergency line",
+    "report_number": "The report the person was last written to about (may be empty)",
+    "substation_name": "That report's substation (may be empty)",
+    "substation_phone": "That report's substation phone (may be empty)",
+    "section_name": "That report's investigative section (may be empty)",
+    "section_phone": "That report's investigative section phone (may be empty)",
+}
+# Answers that must point to 911: someone who writes to us may be in danger now.
+MUST_NAME_911 = {"help", "auto_reply", "urgent_answer"}
+
+
+def placeholders_for(kind: str) -> dict[str, str]:
+    return PLACEHOLDERS if kind == "report_filed" else ANSWER_PLACEHOLDERS
+
 
 # What a message template may do to a value. Nothing here can make a string much longer than
 # the template itself, so a template cannot exhaust the worker.
@@ -120,17 +139,18 @@ def placeholders_used(source: str, *, html: bool = False) -> set[str]:
     return set(meta.find_undeclared_variables(env.parse(source)))
 
 
-def check_source(source: str, *, html: bool = False, require_facts: bool = True) -> list[str]:
+def check_source(
+    source: str, *, html: bool = False, require_facts: bool = True, kind: str = "report_filed"
+) -> list[str]:
     """Problems with one template text, as sentences for the editor. Empty when it is fine."""
     try:
         used = placeholders_used(source, html=html)
     except TemplateSyntaxError as exc:
         return [f"line {exc.lineno}: {exc.message}"]
-    problems = [
-        f"unknown placeholder {{{{ {name} }}}}" for name in sorted(used - set(PLACEHOLDERS))
-    ]
+    allowed = placeholders_for(kind)
+    problems = [f"unknown placeholder {{{{ {name} }}}}" for name in sorted(used - set(allowed))]
     if not problems:
-        problems += _render_problems(source, html)
+        problems += _render_problems(source, html, allowed)
     if require_facts:
         missing = [label for name, label in REQUIRED_FACTS.items() if name not in used]
         if not used & set(EXPLANATION):
@@ -142,17 +162,15 @@ def check_source(source: str, *, html: bool = False, require_facts: bool = True)
     return problems
 
 
-_SAMPLE = {name: name.replace("_", " ") for name in PLACEHOLDERS}
-
-
-def _render_problems(source: str, html: bool) -> list[str]:
+def _render_problems(source: str, html: bool, allowed: dict[str, str]) -> list[str]:
     """Render once with sample values, every way the flags can go, so that what fails only when
     rendered (the sandbox refusing `''.__class__`, a filter given the wrong type) is refused
     here, not when intake renders a victim's message."""
     template = compile_html(source) if html else compile_text(source)
+    sample = {name: name.replace("_", " ") for name in allowed}
     for is_guardian, is_update in itertools.product((False, True), repeat=2):
         try:
-            template.render(_SAMPLE, is_guardian=is_guardian, is_update=is_update)
+            template.render(sample, is_guardian=is_guardian, is_update=is_update)
         except Exception as exc:  # whatever it is, the editor must fix it
             lines = [
                 frame.lineno
@@ -165,6 +183,18 @@ def _render_problems(source: str, html: bool) -> list[str]:
 
 
 def validate_template(template: MessageTemplate) -> None:
+    if template.kind == "report_filed":
+        _validate_report_template(template)
+    else:
+        _validate_answer_template(template)
+
+
+def _raise_if(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_report_template(template: MessageTemplate) -> None:
     errors: dict[str, list[str]] = {}
     fields: list[tuple[str, str, bool, bool]] = [("text", template.text, False, True)]
     if template.channel == "sms":
@@ -181,8 +211,26 @@ def validate_template(template: MessageTemplate) -> None:
         problems = check_source(source, html=html, require_facts=require)
         if problems:
             errors.setdefault(name, []).extend(problems)
-    if errors:
-        raise ValidationError(errors)
+    _raise_if(errors)
+
+
+def _validate_answer_template(template: MessageTemplate) -> None:
+    errors: dict[str, list[str]] = {}
+    fields: list[tuple[str, str, bool]] = [("text", template.text, False)]
+    if template.channel == "email":
+        fields.append(("subject", template.subject, False))
+        if template.html:
+            fields.append(("html", template.html, True))
+    for name, source, html in fields:
+        if not source.strip():
+            errors.setdefault(name, []).append("must not be empty")
+            continue
+        problems = check_source(source, html=html, require_facts=False, kind=template.kind)
+        if problems:
+            errors.setdefault(name, []).extend(problems)
+    if template.kind in MUST_NAME_911 and "911" not in template.text:
+        errors.setdefault("text", []).append("must tell people to call 911 in an emergency")
+    _raise_if(errors)
 
 
 def placeholders_used_safe(source: str) -> set[str]:

@@ -18,8 +18,9 @@ from django.views.defaults import page_not_found
 from victim_notify.agencies.config import cached_config
 from victim_notify.agencies.models import Agency
 from victim_notify.contacts.normalise import display_phone
+from victim_notify.messages import engagement
 from victim_notify.messages.handoff import still_may_be_told
-from victim_notify.messages.models import Notification, Status
+from victim_notify.messages.models import EngagementKind, Notification, Status
 from victim_notify.messages.render import facts_for, read_details_token
 from victim_notify.messages.schedule import snapshot
 
@@ -46,6 +47,8 @@ def _details(request: HttpRequest, token: str) -> HttpResponse:
     if note is None or note.status == Status.CANCELLED:
         raise Http404("This link is not valid.")
     agency: Agency = note.agency
+    if request.method == "GET":
+        engagement.record(note, EngagementKind.CLICK, request)
     if timezone.now() > note.created_at + dt.timedelta(days=agency.details_link_days):
         with translation.override(note.language):
             return render(
@@ -82,3 +85,25 @@ def _details(request: HttpRequest, token: str) -> HttpResponse:
                 "statutory_notice": config.statutory_notices.get(note.language, ""),
             },
         )
+
+
+# A transparent 1x1 GIF.
+_PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+
+
+@never_cache
+def email_opened(request: HttpRequest, token: str) -> HttpResponse:
+    """The tracking image in every email. Always answers the image, so a mail client shows
+    nothing broken, whatever the token."""
+    try:
+        key = read_details_token(token)
+    except signing.BadSignature:
+        key = ""
+    note = Notification.objects.filter(details_key=key).first() if key else None
+    if note is not None:
+        engagement.record(note, EngagementKind.OPEN, request)
+    response = HttpResponse(_PIXEL, content_type="image/gif")
+    response["Referrer-Policy"] = "no-referrer"
+    return response

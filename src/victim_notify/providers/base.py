@@ -7,7 +7,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class ProviderError(Exception):
@@ -18,6 +18,12 @@ class ProviderError(Exception):
 
 class CannotBeAsked(ProviderError):
     """The provider keeps no record we can query (SMTP), so a lost outcome stays unknown."""
+
+
+class OutcomeUnknown(ProviderError):
+    """The request reached the provider but its answer did not reach us (the line dropped, the
+    read timed out): the message may have been taken. It is never simply sent again: a
+    provider that can be asked is asked later; for one that cannot, a person decides."""
 
 
 class PermanentFailure(ProviderError):
@@ -39,6 +45,8 @@ class OutgoingMessage:
     subject: str
     body: str
     html: str
+    # Extra email headers (List-Unsubscribe, List-Unsubscribe-Post); empty for texts.
+    headers: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,10 @@ class Provider(ABC):
     def find(self, message: OutgoingMessage) -> Accepted | None:
         """The provider's record of this message, or None if it never received it."""
         raise CannotBeAsked(f"{self.name} cannot be asked about a message")
+
+    def health_check(self) -> bool:
+        """Whether the provider answers now; used to bring it back after a failover."""
+        return True
 
     def send_many(
         self, messages: Iterable[OutgoingMessage]

@@ -23,9 +23,11 @@ from twilio.rest import Client
 
 from victim_notify.providers.base import (
     Accepted,
+    OutcomeUnknown,
     OutgoingMessage,
     PermanentFailure,
     Provider,
+    ProviderError,
     Result,
     TransientFailure,
 )
@@ -135,10 +137,15 @@ class TwilioProvider(Provider):
         except TwilioRestException as exc:
             raise _classify(exc) from exc
         except requests.RequestException as exc:
-            raise TransientFailure(
-                f"Twilio unreachable: {type(exc).__name__}", code="connection"
-            ) from exc
+            raise _network_failure(exc, never_connected=_never_connected(exc)) from exc
         return Accepted(created.sid or "", created.status or "queued")
+
+    def health_check(self) -> bool:
+        try:
+            self._client().messages.list(limit=1)
+        except (TwilioRestException, requests.RequestException):
+            return False
+        return True
 
     # Many texts at once: the SDK's aiohttp client on one event loop keeps `concurrency`
     # requests in flight at about half the CPU per message of one thread per request.
@@ -165,8 +172,9 @@ class TwilioProvider(Provider):
             except TwilioRestException as exc:
                 return _classify(exc)
             except (aiohttp.ClientError, TimeoutError) as exc:
-                name = type(exc).__name__
-                return TransientFailure(f"Twilio unreachable: {name}", code="connection")
+                return _network_failure(
+                    exc, never_connected=isinstance(exc, aiohttp.ClientConnectorError)
+                )
             except Exception as exc:  # an unknown failure is retried, never lost
                 return TransientFailure(f"unexpected {type(exc).__name__}: {exc}"[:300])
         return Accepted(created.sid or "", created.status or "queued")
@@ -213,6 +221,20 @@ class TwilioProvider(Provider):
             if candidate.body == message.body:
                 return Accepted(candidate.sid or "", candidate.status or "")
         return None
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    return isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc)
+    )
+
+
+def _network_failure(exc: BaseException, *, never_connected: bool) -> ProviderError:
+    """Never connected: Twilio cannot have the message, try again. Connected and then no
+    answer: it may have it, so it is looked up before anything is sent again."""
+    if never_connected:
+        return TransientFailure(f"Twilio unreachable: {type(exc).__name__}", code="connection")
+    return OutcomeUnknown(f"no answer from Twilio: {type(exc).__name__}", code="no_answer")
 
 
 def _classify(exc: TwilioRestException) -> PermanentFailure | TransientFailure:

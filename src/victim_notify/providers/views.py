@@ -13,6 +13,7 @@ from django.shortcuts import render
 from victim_notify.contacts.normalise import display_phone
 from victim_notify.messages.models import Notification, Status
 from victim_notify.providers.models import DevOutboxMessage
+from victim_notify.replies.models import InboundMessage
 from victim_notify.rules.models import Decision
 
 
@@ -21,6 +22,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("show")
     if view == "not_sent":
         return _not_sent(request)
+    if view == "replies":
+        replies = InboundMessage.objects.select_related("report", "contact").prefetch_related(
+            "responses"
+        )
+        page = Paginator(replies.order_by("-received_at"), 50).get_page(request.GET.get("page"))
+        return render(request, "providers/replies.html", {"page": page})
     if view == "waiting":
         waiting = Notification.objects.filter(
             status__in=[Status.PENDING, Status.SENDING]

@@ -60,6 +60,7 @@ class Policy:
     notify_reporting_parties: bool = True
     sms_enabled: bool = True
     email_enabled: bool = True
+    email_only_without_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,11 +203,15 @@ def _shares_contact_with_suspect(party: PartyFacts, report: ReportFacts) -> bool
 
 
 def decide_report(
-    report: ReportFacts, policy: Policy, opted_out: Iterable[str] = ()
+    report: ReportFacts,
+    policy: Policy,
+    opted_out: Iterable[str] = (),
+    undeliverable: Iterable[str] = (),
 ) -> tuple[list[Outcome], bool]:
     """Decide every party on the report. Returns the outcomes and whether a victim advocate
     should look at the report (a safety rule held a message that a person may need to deliver)."""
     opted_out = set(opted_out)
+    undeliverable = set(undeliverable)
     blocking = report_reasons(report, policy)
     minors = [
         p.party_id
@@ -237,9 +242,28 @@ def decide_report(
         if is_minor(party, policy, report.reported_on) is None and party.kind == "person":
             notes.append(Reason("assumed_adult"))
         for channel in CHANNELS:
+            if (
+                channel == EMAIL
+                and policy.email_only_without_text
+                and party.email is not None
+                and outcomes
+                and outcomes[-1].party_id == party.party_id
+                and outcomes[-1].send
+            ):
+                outcomes.append(
+                    Outcome(party.party_id, EMAIL, False, (Reason("text_first"),), party.email)
+                )
+                continue
             outcomes.append(
                 _channel_outcome(
-                    party, channel, policy, opted_out, used_contacts, notes, on_behalf_of
+                    party,
+                    channel,
+                    policy,
+                    opted_out,
+                    undeliverable,
+                    used_contacts,
+                    notes,
+                    on_behalf_of,
                 )
             )
     return outcomes, flag_for_advocate
@@ -250,6 +274,7 @@ def _channel_outcome(
     channel: str,
     policy: Policy,
     opted_out: set[str],
+    undeliverable: set[str],
     used_contacts: dict[str, str],
     notes: list[Reason],
     on_behalf_of: str | None,
@@ -273,6 +298,8 @@ def _channel_outcome(
         reasons.append(Reason("landline"))
     if contact is not None and contact in opted_out:
         reasons.append(Reason("opted_out", channel=channel))
+    if contact is not None and contact in undeliverable:
+        reasons.append(Reason("contact_undeliverable"))
     if contact is not None and contact in used_contacts and not reasons:
         reasons.append(Reason("same_contact_as_other_party", other=used_contacts[contact]))
     if reasons:

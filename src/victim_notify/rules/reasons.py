@@ -58,6 +58,14 @@ _SENTENCES = {
         "the agency's {channel} template could not be rendered, so nothing was sent; "
         "someone must check the template"
     ),
+    "contact_undeliverable": (
+        "an earlier message to this contact failed for good (a landline, an unknown number, "
+        "a mailbox that does not exist)"
+    ),
+    "text_first": (
+        "the agency emails only people who get no text; an email follows if the text fails"
+    ),
+    "fallback_after_failure": "the text (or email) to this person failed for good",
     "superseded": "a newer version of the report changed what the message says",
     "contact_changed": "the party's contact was corrected in a newer version of the report",
     "party_removed": "the party is no longer on the report",

@@ -14,6 +14,8 @@ from django_tasks import task
 
 from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.messages.sender import expire_overdue, recover_stale_leases
+from victim_notify.providers import rate
+from victim_notify.providers.health import check_down_providers
 
 
 @task()
@@ -29,6 +31,16 @@ def expire_old_messages() -> int:
 @task()
 def import_dropped_files() -> list[dict[str, Any]]:
     return import_waiting_files()
+
+
+@task()
+def check_providers() -> list[str]:
+    return check_down_providers()
+
+
+@task()
+def prune_rate_windows() -> int:
+    return rate.prune()
 
 
 @task()
@@ -50,4 +62,6 @@ PERIODIC_JOBS = [
     PeriodicJob("expire_old_messages", dt.timedelta(minutes=1), expire_old_messages),
     PeriodicJob("import_dropped_files", dt.timedelta(seconds=10), import_dropped_files),
     PeriodicJob("prune_schedule", dt.timedelta(hours=6), prune_schedule),
+    PeriodicJob("check_providers", dt.timedelta(seconds=15), check_providers),
+    PeriodicJob("prune_rate_windows", dt.timedelta(hours=1), prune_rate_windows),
 ]

@@ -29,6 +29,7 @@ from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.messages.models import Notification, Status
 from victim_notify.messages.sender import expire_overdue, recover_stale_leases, send_due
 from victim_notify.providers import registry
+from victim_notify.providers.registry import names_for, provider_named
 from victim_notify.worker.scheduler import enqueue_due_jobs
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class Worker:
         # it back. A shorter interval hands it over sooner.
         sys.setswitchinterval(0.001)
         log.info("worker started", extra={"worker": self.worker_id})
+        # An SMPP link receives replies and receipts as well as sending: open it now, not on
+        # the first message to send.
+        if "smpp" in names_for("sms"):
+            provider_named("smpp").start()  # type: ignore[attr-defined]
         threads = [
             threading.Thread(
                 target=self._guarded, args=(self._send_loop,), name="send", daemon=True

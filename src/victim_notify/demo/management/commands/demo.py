@@ -65,7 +65,7 @@ class Command(BaseCommand):
         _, token = ApiToken.issue(agency, f"demo feed {timezone.now():%Y-%m-%d %H:%M}")
         env = os.environ | {
             "EMAIL_URL": f"smtp://{host}:{smtp_port}",
-            "SMS_BACKEND": "outbox",
+            "SMS_PROVIDERS": "outbox",
             "VN_DEV_OUTBOX": "true",
             "VN_PUBLIC_URL": f"http://{host}:{port}",
             # Routine job logs would bury the banner; problems still show.

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,37 @@ from victim_notify.agencies.models import Agency
 from victim_notify.demo.simulator import OffenseChoice, Simulator
 from victim_notify.intake.models import Report, Source
 from victim_notify.intake.store import IncomingRecord, ingest
+from victim_notify.messages.models import MessageKind, Notification
+from victim_notify.replies.inbound import receive
 
 BATCH = 500
+# Who fetches a tracking image or a details link: people's phones and mail apps, and the
+# machines that fetch on their own.
+READERS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+    "Barracuda Sentinel (EE)",
+    "facebookexternalhit/1.1 Facebot Twitterbot/1.0",
+]
+# What victims text back, most of it from the case study.
+REPLIES = [
+    "Thank you very much for all your help.",
+    "Thanks",
+    "Heroes in blue out there, thanks",
+    "Ok. Thanks",
+    "Thank you. I will call if assailant comes back.",
+    "YES MAY I HELP IN ANY WAY",
+    "Yes I filed thank you",
+    "Thank you for looking into the matter",
+    "Gracias",
+    "Muchas gracias por la información",
+    "STOP",
+    "no más mensajes por favor",
+    "HELP",
+    "he came back and he is outside my door right now",
+    "ya regresó y está afuera de mi casa",
+]
 DEMO_DATA = Path(__file__).resolve().parents[2] / "demo_data" / "agency.json"
 
 
@@ -86,6 +116,18 @@ class Command(BaseCommand):
             type=float,
             default=0.05,
             help="With --follow, share of reports later sent again amended.",
+        )
+        parser.add_argument(
+            "--read-share",
+            type=float,
+            default=0.3,
+            help="With --follow and --url, how often someone opens an email or a details link.",
+        )
+        parser.add_argument(
+            "--reply-share",
+            type=float,
+            default=0.15,
+            help="With --follow, how often someone texted writes back.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -168,8 +210,54 @@ class Command(BaseCommand):
                 )
             )
             self.stdout.write(f"{record.get('report_number', '?')}: {outcome}")
+            if rng.random() < options["reply_share"]:
+                self._reply(agency, rng)
+            if options["url"] and rng.random() < options["read_share"]:
+                self._read(agency, rng, options["url"])
             sys.stdout.flush()
             time.sleep(interval * rng.uniform(0.3, 1.7))
+
+    def _read(self, agency: Agency, rng: random.Random, base_url: str) -> None:
+        """Someone opens an email or follows a details link, through the web app, as a phone,
+        a mail app, a privacy proxy or a link scanner would; the web app tells them apart."""
+        note = (
+            Notification.objects.filter(
+                agency=agency, kind=MessageKind.REPORT_FILED, sent_at__isnull=False
+            )
+            .order_by("-sent_at")[: rng.randint(1, 40)]
+            .last()
+        )
+        if note is None:
+            return
+        links = re.findall(r"/(?:o|d)/[\w.-]+(?:\.gif)?", note.html or note.body)
+        if not links:
+            return
+        request = urllib.request.Request(  # noqa: S310 - the demo's own app, checked in handle()
+            base_url.rstrip("/") + rng.choice(links), headers={"User-Agent": rng.choice(READERS)}
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the demo's own app
+
+    def _reply(self, agency: Agency, rng: random.Random) -> None:
+        """Someone who was texted writes back, as victims do (the case study's replies among
+        them), straight into the same handling a provider's webhook leads to."""
+        recent = list(
+            Notification.objects.filter(
+                agency=agency, channel="sms", kind=MessageKind.REPORT_FILED, sent_at__isnull=False
+            )
+            .order_by("-sent_at")
+            .values_list("contact__value", flat=True)[:50]
+        )
+        if not recent:
+            return
+        receive(
+            channel="sms",
+            to_address=agency.sms_from,
+            from_address=rng.choice(recent),
+            body=rng.choice(REPLIES),
+            provider="demo",
+            provider_message_id=f"demo-{uuid.uuid4().hex}",
+        )
 
 
 def _batches(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -1,0 +1,75 @@
+"""What people send back: texts and emails, each linked to the report it most likely answers,
+with what we made of it and who on the agency's staff dealt with it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Intent(models.TextChoices):
+    OPT_OUT = "opt_out", "Opt-out"
+    OPT_IN = "opt_in", "Opt-in"
+    HELP = "help", "Help"
+    MESSAGE = "message", "Message"
+
+
+class InboundMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    channel = models.CharField(max_length=8)  # sms or email
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, related_name="replies"
+    )
+    to_address = models.CharField(max_length=320, help_text="Our number or address it came to.")
+    body = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    provider = models.CharField(max_length=32)
+    provider_message_id = models.CharField(max_length=200)
+
+    # The report it most likely answers: the latest message to that contact from the agency.
+    in_answer_to = models.ForeignKey(
+        "outbox.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+    report = models.ForeignKey(
+        "intake.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    party = models.ForeignKey(
+        "intake.Party", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    language = models.CharField(max_length=8, blank=True)
+
+    intent = models.CharField(max_length=12, choices=Intent.choices)
+    urgent = models.BooleanField(default=False)
+    urgent_terms = models.JSONField(default=list, blank=True, help_text="What made it urgent.")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_by_name = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Who, as a name: a staff user, or what an API client said.",
+    )
+    handled_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            # A provider retrying its webhook must not make a second reply.
+            models.UniqueConstraint(fields=["provider", "provider_message_id"], name="reply_once")
+        ]
+        indexes = [
+            models.Index(fields=["agency", "urgent", "handled_at", "-received_at"]),
+            models.Index(fields=["contact", "-received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} reply {self.intent}{' URGENT' if self.urgent else ''}"
