@@ -29,11 +29,10 @@ from victim_notify.providers.base import (
     PermanentFailure,
     TransientFailure,
 )
-from victim_notify.providers.smpp import (
+from victim_notify.providers.smpp import SmppProvider, SmppSettings
+from victim_notify.providers.smpp_codec import (
     GSM_BASIC_TABLE,
     GSM_EXTENSION_TABLE,
-    SmppProvider,
-    SmppSettings,
     decode_text,
     e164_from_smpp,
     encode_text,
