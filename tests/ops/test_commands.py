@@ -22,8 +22,9 @@ from victim_notify.agencies.models import Agency, ApiToken, Division, OffenseCod
 from victim_notify.contacts.models import Contact, OptOut
 from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.intake.models import ImportFile, QuarantinedRecord, Report
-from victim_notify.messages.models import MessageTemplate, Notification, Status
+from victim_notify.messages.models import Engagement, MessageTemplate, Notification, Status
 from victim_notify.providers.models import DevOutboxMessage
+from victim_notify.replies.models import InboundMessage
 from victim_notify.rules.models import Decision
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +101,42 @@ def test_simulate_pushes_reports_through_intake_and_prints_a_summary_that_adds_u
     assert Notification.objects.count() == summary["notifications_queued"]
     # Every report that was taken in was decided.
     assert not Report.objects.filter(decisions=None).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_follow_pushes_reads_and_replies_through_the_web_app(live_server):
+    """The demo's live feed: reports over the HTTP API, emails opened and details links
+    followed through the web app, and victims writing back."""
+    run("demo", setup_only=True)
+    demo = Agency.objects.get(slug="demo")
+    demo.quiet_hours_start = demo.quiet_hours_end = None  # send now, whatever the clock says
+    demo.save()
+    run("simulate", agency="demo", reports=40, seed=1)
+    send_all()
+    token = run("api-token", "create", agency="demo", name="simulator").strip()
+    reports_before = Report.objects.count()
+
+    out = run(
+        "simulate",
+        agency="demo",
+        follow=True,
+        reports=12,
+        rate=500,
+        url=live_server.url,
+        token=token,
+        amend_share=0,
+        read_share=1,
+        reply_share=1,
+        seed=2,
+    )
+
+    lines = out.splitlines()
+    assert len(lines) == 12
+    assert all(line.endswith((": accepted", ": quarantined")) for line in lines), lines
+    accepted = sum(line.endswith(": accepted") for line in lines)
+    assert Report.objects.count() == reports_before + accepted
+    assert Engagement.objects.count() == 12  # one read per report, each seen by the web app
+    assert InboundMessage.objects.filter(channel="sms").count() == 12
 
 
 def test_simulate_refuses_an_unknown_agency():

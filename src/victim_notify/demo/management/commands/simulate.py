@@ -4,6 +4,7 @@ the real intake path (in-process, or over the HTTP API with --url and --token)."
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import random
 import re
@@ -94,7 +95,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--agency", required=True)
         parser.add_argument(
-            "--reports", type=int, default=100, help="How many (ignored with --follow)."
+            "--reports",
+            type=int,
+            help="How many (default 100; with --follow, until stopped unless given).",
         )
         parser.add_argument("--profile", choices=["realistic", "clean"], default="realistic")
         parser.add_argument("--seed", type=int)
@@ -152,7 +155,8 @@ class Command(BaseCommand):
             "quarantined": 0,
             "notifications_queued": 0,
         }
-        records = sim.records(options["reports"], options["profile"])
+        count = 100 if options["reports"] is None else options["reports"]
+        records = sim.records(count, options["profile"])
         for batch in _batches(records, BATCH):
             result = self._push(agency, batch, options)
             for key in totals:
@@ -191,7 +195,8 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         sent: list[dict[str, Any]] = []
         interval = 1.0 / max(options["rate"], 0.01)
-        while True:
+        limit = options["reports"]
+        for _ in itertools.repeat(None) if limit is None else range(limit):
             if sent and rng.random() < options["amend_share"]:
                 record = sim.amendment(rng.choice(sent))
             else:
@@ -220,18 +225,17 @@ class Command(BaseCommand):
     def _read(self, agency: Agency, rng: random.Random, base_url: str) -> None:
         """Someone opens an email or follows a details link, through the web app, as a phone,
         a mail app, a privacy proxy or a link scanner would; the web app tells them apart."""
-        note = (
-            Notification.objects.filter(
+        # A text whose eight facts fit in full carries no link, so only some messages can be read.
+        readable = [
+            links
+            for note in Notification.objects.filter(
                 agency=agency, kind=MessageKind.REPORT_FILED, sent_at__isnull=False
-            )
-            .order_by("-sent_at")[: rng.randint(1, 40)]
-            .last()
-        )
-        if note is None:
+            ).order_by("-sent_at")[:40]
+            if (links := re.findall(r"/(?:o|d)/[\w.-]+(?:\.gif)?", note.html or note.body))
+        ]
+        if not readable:
             return
-        links = re.findall(r"/(?:o|d)/[\w.-]+(?:\.gif)?", note.html or note.body)
-        if not links:
-            return
+        links = rng.choice(readable)
         request = urllib.request.Request(  # noqa: S310 - the demo's own app, checked in handle()
             base_url.rstrip("/") + rng.choice(links), headers={"User-Agent": rng.choice(READERS)}
         )
