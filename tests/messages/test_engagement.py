@@ -128,6 +128,7 @@ def test_the_delivery_report_gives_dashboard_ready_rates(client, agency, email):
     assert figures["details_link_clicks"]["by_people"] == 1
     text = StringIO()
     call_command("delivery-report", agency="testville", stdout=text)
+    assert "emails: 2 accepted by mail servers, 0 bounced (0.0%)" in text.getvalue()
     assert "opens:  50.0% by people, 50.0% by privacy proxies or scanners only" in text.getvalue()
 
 

@@ -194,6 +194,10 @@ def test_urgent_replies_name_the_rules_they_matched(reply: str, rules: set[str])
     assert rules <= set(urgency(reply))
 
 
+def test_every_urgency_rule_has_words_for_staff() -> None:
+    assert set(matchers.URGENCY_LABELS) == set(matchers.URGENCY_RULES)
+
+
 @pytest.mark.parametrize(
     "reply",
     [

@@ -157,6 +157,7 @@ def test_an_urgent_reply_gets_the_911_answer_and_reaches_the_on_duty_staff(clien
     [alert] = answers(MessageKind.STAFF_ALERT)
     assert alert.contact.value == "watch@testville.example" and alert.channel == "email"
     assert "he is back outside my house right now" in alert.body
+    assert "Matched: offender there or coming" in alert.body  # words staff read, not rule keys
     assert notified.report.report_number in alert.subject
     assert answers(MessageKind.AUTO_REPLY) == []
     while sender.send_due("w"):

@@ -64,6 +64,7 @@ def rates(agency: Agency, since: dt.datetime) -> dict[str, Any]:
             "expired_or_cancelled": by_status.get(Status.EXPIRED, 0)
             + by_status.get(Status.CANCELLED, 0),
             "delivery_rate": _ratio(delivered, accepted.count()),
+            "failure_rate": _ratio(by_status.get(Status.FAILED_PERMANENT, 0), accepted.count()),
         }
     accepted_emails = notices.filter(channel="email", sent_at__isnull=False)
     result["emails"]["opens"] = _engagement(accepted_emails, "open")

@@ -24,6 +24,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_display = [
         "received_at",
         "urgent",
+        "urgent_reasons",
         "intent",
         "channel",
         "short_body",
@@ -39,7 +40,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
         ("handled_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["=report__report_number"]
-    readonly_fields = [f.name for f in InboundMessage._meta.fields if f.name != "handled_note"]
+    readonly_fields = [
+        *(f.name for f in InboundMessage._meta.fields if f.name != "handled_note"),
+        "urgent_reasons",
+    ]
     actions = ["mark_handled"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMessage]:

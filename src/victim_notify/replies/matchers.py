@@ -289,6 +289,22 @@ URGENCY_RULES: Mapping[str, tuple[str, ...]] = {
     "hiding": (r"hiding|locked (?:myself )?in|lock myself|me escondi|me encerre|escondid[oa]",),
 }
 
+#: What each urgency rule means, in the words staff read on the inbox and the alert email.
+URGENCY_LABELS: Mapping[str, str] = {
+    "help": "asks for help",
+    "send_police": "asks for police or an ambulance",
+    "threat": "a threat",
+    "offender_here": "offender there or coming",
+    "offender_contact": "offender keeps making contact",
+    "self_harm": "may harm themself",
+    "injury": "someone hurt",
+    "fire": "fire",
+    "weapon": "a weapon",
+    "child_taken": "a child taken",
+    "hiding": "hiding",
+}
+
+
 #: Rules about something happening now; a clause that places it in the past, makes it
 #: conditional or denies it disarms them ("he came back last week", "I will call if assailant
 #: comes back", "nadie salió herido"). Threats, self-harm and pleas for help are not disarmed

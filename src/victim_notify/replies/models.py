@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from victim_notify.replies.matchers import URGENCY_LABELS
+
 
 class Intent(models.TextChoices):
     OPT_OUT = "opt_out", "Opt-out"
@@ -73,3 +75,8 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} reply {self.intent}{' URGENT' if self.urgent else ''}"
+
+    @property
+    def urgent_reasons(self) -> str:
+        """Why it was flagged, in words staff read (an agency's own rule shows its name)."""
+        return ", ".join(URGENCY_LABELS.get(term, term) for term in self.urgent_terms)

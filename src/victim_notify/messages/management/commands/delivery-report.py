@@ -40,8 +40,9 @@ class Command(BaseCommand):
             f"texts:  {texts['accepted_by_provider']} accepted, {texts['delivered']} delivered "
             f"({_pct(texts['delivery_rate'])}), {texts['failed_permanent']} failed for good, "
             f"{texts['waiting']} waiting",
-            f"emails: {emails['accepted_by_provider']} accepted, {emails['delivered']} delivered, "
-            f"{emails['failed_permanent']} bounced",
+            # A mail server takes a message or bounces it later; it never confirms delivery.
+            f"emails: {emails['accepted_by_provider']} accepted by mail servers, "
+            f"{emails['failed_permanent']} bounced ({_pct(emails['failure_rate'])})",
             f"opens:  {_pct(opens['human_rate'])} by people, "
             f"{_pct(opens['machine_only_rate'])} by privacy proxies or scanners only",
             f"clicks: {_pct(clicks['human_rate'])} of messages with a details link, "
