@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "victim_notify.messages",
     "victim_notify.providers",
     "victim_notify.replies",
+    "victim_notify.surveys",
     "victim_notify.worker",
     "victim_notify.demo",
 ]

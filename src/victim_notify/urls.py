@@ -5,6 +5,7 @@ from django.urls import include, path
 from victim_notify.api import api
 from victim_notify.messages import views as message_views
 from victim_notify.providers import twilio_webhooks
+from victim_notify.surveys import views as survey_views
 
 admin.site.site_header = "Victim Notify"
 admin.site.site_title = "Victim Notify"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("d/<str:token>", message_views.details, name="details"),
     path("o/<str:token>.gif", message_views.email_opened, name="email-opened"),
     path("", include("victim_notify.messages.urls")),
+    path("s/<str:key>", survey_views.survey_form, name="survey-form"),
     path("hooks/twilio/inbound", twilio_webhooks.inbound, name="twilio-inbound"),
     path(
         "hooks/twilio/status/<uuid:notification_id>", twilio_webhooks.status, name="twilio-status"

@@ -26,6 +26,7 @@ from victim_notify.messages.models import Engagement, MessageTemplate, Notificat
 from victim_notify.providers.models import DevOutboxMessage
 from victim_notify.replies.models import InboundMessage
 from victim_notify.rules.models import Decision
+from victim_notify.surveys.analysis import analyse
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,15 @@ def test_demo_setup_only_loads_the_demo_agency_and_can_run_again():
     assert sections and all(s.phone.startswith("+1") for s in sections)
     assert {o.section_id for o in offenses} <= {s.pk for s in sections}
 
+    # The demo's experiment, with enough simulated answers for real intervals.
+    experiment = demo.experiments.get(slug="rollout")
+    figures = analyse(experiment)
+    calls = next(r for r in figures["outcomes"] if r["key"] == "likely_to_call:yes")
+    assert calls["n_a"] > 200 and calls["n_b"] > 50
+    low, high = calls["difference_ci"]
+    assert -1 < low < high < 1 and high - low < 0.5
+    assert figures["rollout"]["phased"] and figures["allocation"]["rollout"] > 0
+
     shape = _demo_shape()
     second = run("demo", setup_only=True)
     assert "Demo agency 'demo' ready" in second
@@ -90,7 +100,7 @@ def test_demo_setup_only_loads_the_demo_agency_and_can_run_again():
 
 
 def test_simulate_pushes_reports_through_intake_and_prints_a_summary_that_adds_up():
-    run("demo", setup_only=True)
+    run("demo", setup_only=True, no_history=True)
     summary = json.loads(run("simulate", agency="demo", reports=50, seed=1))
     assert summary["received"] == 50
     outcomes = ("accepted", "unchanged", "amended", "quarantined")
@@ -107,7 +117,7 @@ def test_simulate_pushes_reports_through_intake_and_prints_a_summary_that_adds_u
 def test_simulate_follow_pushes_reads_and_replies_through_the_web_app(live_server):
     """The demo's live feed: reports over the HTTP API, emails opened and details links
     followed through the web app, and victims writing back."""
-    run("demo", setup_only=True)
+    run("demo", setup_only=True, no_history=True)
     demo = Agency.objects.get(slug="demo")
     demo.quiet_hours_start = demo.quiet_hours_end = None  # send now, whatever the clock says
     demo.save()

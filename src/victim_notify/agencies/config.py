@@ -27,6 +27,7 @@ class OffenseInfo:
     code: str
     title: str
     category: str
+    group: str
     section_name: str
     section_phone: str
     section_hours: str
@@ -82,6 +83,7 @@ def load_config(agency: Agency) -> AgencyConfig:
             code=offense.code,
             title=offense.title,
             category=offense.sensitive_category,
+            group=offense.group or "other",
             section_name=offense.section.name,
             section_phone=offense.section.phone,
             section_hours=offense.section.hours,

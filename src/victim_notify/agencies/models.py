@@ -245,6 +245,14 @@ class InvestigativeSection(models.Model):
         return self.name
 
 
+class OffenseGroup(models.TextChoices):
+    PERSON = "person", "Crime against a person"
+    PROPERTY = "property", "Property crime"
+    SOCIETY = "society", "Crime against society"
+    TRAFFIC = "traffic", "Traffic"
+    OTHER = "other", "Other"
+
+
 class OffenseCode(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="offense_codes")
     code = models.CharField(max_length=20, help_text="As the RMS sends it, e.g. 23F or 13B.")
@@ -257,6 +265,12 @@ class OffenseCode(models.Model):
     )
     section = models.ForeignKey(
         InvestigativeSection, on_delete=models.PROTECT, related_name="offenses"
+    )
+    group = models.CharField(
+        max_length=20,
+        choices=OffenseGroup.choices,
+        blank=True,
+        help_text="For comparing results by kind of crime (NIBRS 'crime against').",
     )
 
     class Meta:

@@ -52,6 +52,7 @@ def load_agency(data: dict[str, Any]) -> Agency:
             defaults={
                 "title": offense["title"],
                 "sensitive_category": offense.get("sensitive_category", ""),
+                "group": offense.get("group", ""),
                 "section": sections[offense["section"]],
             },
         )

@@ -50,6 +50,9 @@ def opt_out(
         ).update(
             status=Status.CANCELLED, status_reason_codes=["opted_out"], finished_at=timezone.now()
         )
+        from victim_notify.surveys.conversation import stop_surveys  # surveys build on contacts
+
+        stop_surveys([agency.pk], contact)
         audit(
             "opt_out.recorded",
             actor_label=actor_label,

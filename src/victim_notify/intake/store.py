@@ -29,6 +29,7 @@ from victim_notify.messages.models import Notification
 from victim_notify.messages.schedule import Schedule, TemplateBook
 from victim_notify.messages.schedule import plan as plan_schedule
 from victim_notify.rules.models import Decision
+from victim_notify.surveys.assignment import Enrolment
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ class _Plan:
     seen: dict[str, tuple[int, str] | None]  # report number -> (version, hash) as read
     amended: list[Report]
     updated_parties: list[Party]
-    inserts: list[PreparedInsert]  # in an order that satisfies their foreign keys
+    inserts: list[PreparedInsert | Enrolment]  # in an order that satisfies their foreign keys
     schedule: Schedule
 
 
@@ -358,6 +359,8 @@ def _plan(
         PreparedInsert(Report, [report for report, _ in created]),
         PreparedInsert(ReportVersion, versions),
         PreparedInsert(Party, new_parties),
+        schedule.enrolment
+        or Enrolment.none(config),  # assignment is recorded before the decisions it leads to
         PreparedInsert(Decision, [decision for decision, _ in schedule.pairs]),
         PreparedInsert(Notification, schedule.notifications),
     ]

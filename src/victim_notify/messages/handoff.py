@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from victim_notify.agencies.config import cached_config
 from victim_notify.contacts.models import Contact, OptOut
 from victim_notify.intake.models import Party, Report
-from victim_notify.messages.models import REPLY_KINDS, MessageKind, Notification
+from victim_notify.messages.models import REPLY_KINDS, SURVEY_KINDS, MessageKind, Notification
 from victim_notify.messages.render import facts_key
 from victim_notify.messages.schedule import quiet_hours, snapshot
 from victim_notify.messages.timing import hold_for_quiet_hours
@@ -69,7 +69,12 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
     answers = [n for n in notes if n.kind in ANSWER_KINDS]
     if answers:
         verdicts.update(_recheck_answers(answers, now))
-        notes = [n for n in notes if n.kind not in ANSWER_KINDS]
+    surveys = [n for n in notes if n.kind in SURVEY_KINDS]
+    if surveys:
+        verdicts.update(_recheck_surveys(surveys, now))
+    notes = [n for n in notes if n.kind not in ANSWER_KINDS | SURVEY_KINDS]
+    if not notes:
+        return verdicts
     report_ids = {n.report_id for n in notes}
     reports = Report.objects.only(*_REPORT_FACTS).in_bulk(report_ids)
     parties: dict[int, list[Party]] = defaultdict(list)
@@ -129,6 +134,47 @@ def _recheck_answers(notes: list[Notification], now: dt.datetime) -> dict[object
     return verdicts
 
 
+def _recheck_surveys(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict]:
+    """Survey messages stop for an opt-out and for a survey that ended (answered on the web,
+    stopped). The first question waits for allowed hours and is checked against the report
+    as it is now, like a notice; the rest answer what the person just wrote."""
+    from victim_notify.surveys.conversation import reachable_channel
+    from victim_notify.surveys.models import Participant, SurveyStatus
+
+    opted_out = set(
+        OptOut.objects.filter(
+            revoked_at=None, contact_id__in={n.contact_id for n in notes}
+        ).values_list("agency_id", "contact_id")
+    )
+    ids = {int(n.facts_key.split(":")[1]) for n in notes}
+    participants = Participant.objects.select_related("experiment", "report", "party").in_bulk(ids)
+    verdicts: dict[object, Verdict] = {}
+    for note in notes:
+        participant = participants.get(int(note.facts_key.split(":")[1]))
+        if now >= note.expires_at:
+            verdicts[note.pk] = Verdict("expire", ("expired",))
+        elif (note.agency_id, note.contact_id) in opted_out:
+            verdicts[note.pk] = Verdict("cancel", ("opted_out",))
+        elif participant is None or (
+            note.kind != MessageKind.SURVEY_THANKS
+            and participant.survey_status != SurveyStatus.ASKED
+        ):
+            verdicts[note.pk] = Verdict("cancel", ("survey_ended",))
+        elif note.in_reply_to_id is None and reachable_channel(participant)[1] is None:
+            verdicts[note.pk] = Verdict("cancel", ("survey_not_eligible",))
+        elif note.channel == "sms" and note.in_reply_to_id is None:
+            config = cached_config(note.agency_id)
+            not_before, expires_at = hold_for_quiet_hours(now, note.expires_at, quiet_hours(config))
+            verdicts[note.pk] = (
+                Verdict("hold", ("quiet_hours",), not_before, expires_at)
+                if not_before > now
+                else SEND
+            )
+        else:
+            verdicts[note.pk] = SEND
+    return verdicts
+
+
 def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:  # type: ignore[no-untyped-def]
     party = next((p for p in parties if p.pk == note.party_id), None)
     if party is None or party.removed:
@@ -138,7 +184,9 @@ def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:  
         return Verdict("cancel", tuple(outcome.reason_codes) if outcome else ("party_removed",))
     if outcome.contact != values.get(note.contact_id):
         return Verdict("cancel", ("contact_changed",))
-    if facts_key(note.kind, snapshot(report, config), config) != note.facts_key:
+    if note.kind == MessageKind.REPORT_FILED and (
+        facts_key(note.kind, snapshot(report, config), config) != note.facts_key
+    ):
         return Verdict("cancel", ("superseded",))
     if now >= note.expires_at:
         return Verdict("expire", ("expired",))

@@ -21,6 +21,10 @@ class MessageKind(models.TextChoices):
     AUTO_REPLY = "auto_reply", "Answer to a reply"
     URGENT_ANSWER = "urgent_answer", "Answer to an urgent reply"
     STAFF_ALERT = "staff_alert", "Urgent reply passed to the on-duty staff"
+    RIGHTS_NOTICE = "rights_notice", "Victims' rights notice (required by law; Group B)"
+    SURVEY_QUESTION = "survey_question", "Survey question"
+    SURVEY_INVITATION = "survey_invitation", "Survey invitation (email, with the web form)"
+    SURVEY_THANKS = "survey_thanks", "Thanks for answering the survey"
 
 
 # Answers to something a person just sent us: they go at once, quiet hours or not.
@@ -32,6 +36,14 @@ REPLY_KINDS = frozenset(
         MessageKind.AUTO_REPLY,
         MessageKind.URGENT_ANSWER,
     }
+)
+
+
+# What an experiment may withhold from Group B. Answers to what people write, the notices the
+# law requires and the survey itself go to everyone.
+EXPERIMENTAL_KINDS = frozenset({MessageKind.REPORT_FILED})
+SURVEY_KINDS = frozenset(
+    {MessageKind.SURVEY_QUESTION, MessageKind.SURVEY_INVITATION, MessageKind.SURVEY_THANKS}
 )
 
 

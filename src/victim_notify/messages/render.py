@@ -275,6 +275,32 @@ def _email(
         inner_html = compile_html(template.html).render(context)
     else:
         inner_html = linebreaks(text_body, autoescape=True)
+    return _layout(subject, text_body, inner_html, config, language, notice, details_key)
+
+
+def render_fixed(
+    channel: str, subject: str, text: str, config: AgencyConfig, language: str, notice: str = ""
+) -> Rendered:
+    """A message whose wording is ours, not an agency template (the rights notice, survey
+    questions): the same layout, footer and SMS counting, and no template language, so a
+    brace in a victim-facing text cannot break it."""
+    if channel == "email":
+        html = linebreaks(text.strip(), autoescape=True)
+        return _layout(subject, text.strip(), html, config, language, notice, new_details_key())
+    body = sms.replace_lookalikes(text).strip()
+    cost = sms.cost(body)
+    return Rendered("", body, "", cost.segments, cost.encoding, new_details_key())
+
+
+def _layout(
+    subject: str,
+    text_body: str,
+    inner_html: str,
+    config: AgencyConfig,
+    language: str,
+    notice: str,
+    details_key: str,
+) -> Rendered:
     with translation.override(language):
         html = render_to_string(
             "messages/email.html",

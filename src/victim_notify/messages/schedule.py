@@ -12,6 +12,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import translation
+from django.utils.translation import gettext
+
 from victim_notify.agencies.config import AgencyConfig
 from victim_notify.contacts.models import Contact, OptOut
 from victim_notify.intake.models import Party, Report
@@ -27,13 +30,16 @@ from victim_notify.messages.render import (
     facts_for,
     facts_key,
     render_email,
+    render_fixed,
     render_sms,
 )
 from victim_notify.messages.timing import QuietHours, hold_for_quiet_hours
-from victim_notify.rules.eligibility import Outcome, decide_report
+from victim_notify.rules.eligibility import Outcome, ReportFacts, decide_report
 from victim_notify.rules.facts import report_facts
 from victim_notify.rules.models import Decision
 from victim_notify.rules.reasons import Reason, sentence
+from victim_notify.surveys.assignment import Enrolment
+from victim_notify.surveys.models import Assignment, Experiment, Group
 
 # Statuses in which the contact has (or may have) received the message.
 _REACHED = frozenset({Status.SENDING, Status.SENT, Status.DELIVERED, Status.OUTCOME_UNKNOWN})
@@ -89,10 +95,12 @@ class Schedule:
 
     pairs: list[tuple[Decision, Notification | None]] = field(default_factory=list)
     to_cancel: dict[str, list[str]] = field(default_factory=dict)
+    enrolment: Enrolment | None = None
+    rights_notices: list[Notification] = field(default_factory=list)
 
     @property
     def notifications(self) -> list[Notification]:
-        return [note for _, note in self.pairs if note is not None]
+        return [note for _, note in self.pairs if note is not None] + self.rights_notices
 
     def cancel_superseded(self, now: dt.datetime) -> int:
         """Cancel the waiting messages this schedule replaces, in the caller's transaction
@@ -131,7 +139,8 @@ def plan(
     ):
         existing[note.report_id].append(note)
 
-    result = Schedule()
+    enrolment = Enrolment.load(config, set(contact_values))
+    result = Schedule(enrolment=enrolment)
     pairs, to_cancel = result.pairs, result.to_cancel
     for report, parties in reports:
         facts = report_facts(report, parties, config, contact_values)
@@ -142,6 +151,28 @@ def plan(
         key = facts_key(MessageKind.REPORT_FILED, snapshot(report, config), config)
         earlier = existing.get(report.pk, []) if report.pk else []
         told = {(n.contact_id, n.channel, n.facts_key): n.status for n in earlier}
+        experiment = enrolment.experiment_for(report) if enrolment.experiments else None
+        if experiment is not None:
+            outcomes, withheld = _assign(
+                enrolment,
+                experiment,
+                report,
+                facts,
+                by_party,
+                outcomes,
+                contact_ids,
+                opted_out,
+                undeliverable,
+                now,
+            )
+            for outcome in withheld:
+                contact_id = contact_ids[outcome.contact or ""]
+                if (contact_id, outcome.channel, RIGHTS_KEY) not in told:
+                    note = _rights_notice(
+                        config, report, by_party[outcome.party_id], outcome, contact_id, now
+                    )
+                    if note is not None:
+                        result.rights_notices.append(note)
         told_contacts = {(n.contact_id, n.channel) for n in earlier if n.status in _REACHED}
         wanted: set[tuple[int, int, str, str]] = set()
         for outcome in outcomes:
@@ -211,6 +242,136 @@ def plan(
             ):
                 to_cancel[str(note.pk)] = _why_cancelled(note, key, outcomes, by_party)
     return result
+
+
+RIGHTS_KEY = "rights"
+
+
+def _assign(
+    enrolment: Enrolment,
+    experiment: Experiment,
+    report: Report,
+    facts: ReportFacts,
+    by_party: dict[str, Party],
+    outcomes: list[Outcome],
+    contact_ids: dict[str, int],
+    opted_out: set[str],
+    undeliverable: set[str],
+    now: dt.datetime,
+) -> tuple[list[Outcome], list[Outcome]]:
+    """Put each person who passed every rule into the experiment, then withhold the
+    experimental message from Group B, saying why. Returns the outcomes and those withheld.
+
+    Someone held back only because their division is not live yet is recorded too, as the
+    phased rollout's comparison group, but never randomized: the safety rules were checked
+    for them as if the division were live, and any other reason keeps them out."""
+    config = enrolment.config
+    sendable: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.send:
+            sendable[outcome.party_id].append(outcome)
+    live = {party_id: True for party_id in sendable}
+    waiting_for_go_live = {
+        o.party_id
+        for o in outcomes
+        if o.channel is None and o.reason_codes == ["division_not_live"]
+    }
+    if waiting_for_go_live:
+        as_if_live, _ = decide_report(
+            facts, config.policy, opted_out, undeliverable, as_if_live=True
+        )
+        for outcome in as_if_live:
+            if outcome.send and outcome.party_id in waiting_for_go_live:
+                sendable[outcome.party_id].append(outcome)
+                live[outcome.party_id] = False
+    control: set[str] = set()
+    for party_id, party_outcomes in sendable.items():
+        contacts = {
+            ("phone" if o.channel == "sms" else "email"): (contact_ids[o.contact], o.contact)
+            for o in party_outcomes
+            if o.contact in contact_ids
+        }
+        participant = enrolment.enrol(
+            experiment, report, by_party[party_id], contacts, live=live[party_id], now=now
+        )
+        if (
+            participant is not None
+            and participant.group == Group.B
+            and participant.assignment == Assignment.RANDOM
+            and MessageKind.REPORT_FILED in experiment.experimental_kinds
+        ):
+            control.add(party_id)
+    if not control:
+        return outcomes, []
+    why = (Reason("control_group", experiment=experiment.name),)
+    result: list[Outcome] = []
+    withheld: list[Outcome] = []
+    for outcome in outcomes:
+        if outcome.send and outcome.party_id in control:
+            withheld.append(outcome)
+            outcome = Outcome(
+                outcome.party_id,
+                outcome.channel,
+                False,
+                why,
+                outcome.contact,
+                outcome.on_behalf_of,
+            )
+        result.append(outcome)
+    return result, withheld
+
+
+def _rights_notice(
+    config: AgencyConfig,
+    report: Report,
+    party: Party,
+    outcome: Outcome,
+    contact_id: int,
+    now: dt.datetime,
+) -> Notification | None:
+    """What Group B still gets: the notice of victims' rights that the law requires, with the
+    report number it concerns, and nothing of the experimental message."""
+    language = config.language_for(party.language)
+    notice = config.statutory_notices.get(language)
+    if not notice:
+        return None
+    agency = config.agency
+    with translation.override(language):
+        subject = gettext("Your rights as a crime victim (report %(number)s)") % {
+            "number": report.report_number
+        }
+        text = gettext("%(agency)s, report %(number)s.") % {
+            "agency": agency.name,
+            "number": report.report_number,
+        }
+    rendered = render_fixed(outcome.channel or "", subject, f"{text}\n{notice}", config, language)
+    due = max(
+        now, (report.approved_at or now) + dt.timedelta(minutes=agency.post_approval_delay_minutes)
+    )
+    expires = due + dt.timedelta(hours=agency.max_message_age_hours)
+    not_before = due
+    if outcome.channel == "sms":
+        not_before, expires = hold_for_quiet_hours(due, expires, quiet_hours(config))
+    return Notification(
+        agency=agency,
+        report=report,
+        party=party,
+        contact_id=contact_id,
+        kind=MessageKind.RIGHTS_NOTICE,
+        channel=outcome.channel,
+        language=language,
+        facts_key=RIGHTS_KEY,
+        subject=rendered.subject,
+        body=rendered.body,
+        html=rendered.html,
+        segments=rendered.segments,
+        encoding=rendered.encoding,
+        details_key=rendered.details_key,
+        status=Status.PENDING,
+        due_at=due,
+        not_before=not_before,
+        expires_at=expires,
+    )
 
 
 def _why_cancelled(

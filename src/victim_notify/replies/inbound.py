@@ -5,8 +5,10 @@ In order of precedence, since words collide:
    wins: the contact is opted out of every agency sending from that number or address, and
    gets one confirmation, then silence;
 2. a bare HELP (AYUDA, INFO) gets the help text, which opens with "Emergency? Call 911";
-3. START or UNSTOP opts back in; YES or SÍ does only for a contact that opted out;
-4. anything else is a message: an urgent one (a threat, the offender back, self-harm) is
+3. an answer to the survey question waiting for this contact is recorded and the next question
+   asked (YES and SÍ included: they answer the question);
+4. START or UNSTOP opts back in; YES or SÍ does only for a contact that opted out;
+5. anything else is a message: an urgent one (a threat, the offender back, self-harm) is
    answered with the 911 text at once and emailed to the agency's on-duty address; the rest
    get the agency's automatic answer, at most once a day per sender.
 Every message is stored, linked to the report it most likely answers: the latest notice to
@@ -29,6 +31,7 @@ from victim_notify.messages.answers import queue_answer, queue_staff_alert
 from victim_notify.messages.models import MessageKind, Notification, Status
 from victim_notify.replies import matchers
 from victim_notify.replies.models import InboundMessage, Intent
+from victim_notify.surveys.conversation import open_survey, take_answer
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +132,22 @@ def _receive(
         and OptOut.objects.filter(agency=agency, contact=contact, revoked_at=None).exists()
     )
 
+    # Whatever else it is, a message can say someone is in danger ("stop texting me, he's
+    # outside"): that is never lost behind an opt-out, a keyword or a survey.
+    urgent_terms = matchers.urgency(body)
+    survey = None
     if word == "opt_out" or (word is None and matchers.is_opt_out(body)):
         intent = Intent.OPT_OUT
     elif word == "help":
         intent = Intent.HELP
+    elif not urgent_terms and (survey := open_survey([a.pk for a in agencies], contact)):
+        intent = Intent.SURVEY_ANSWER  # "YES" to a survey question is an answer, not an opt-in
+        agency, language = survey.experiment.agency, survey.language
+        last = last if last and last.report_id == survey.report_id else None
     elif word == "opt_in" and (normal not in {"yes", "si"} or opted_out):
         intent = Intent.OPT_IN
     else:
         intent = Intent.MESSAGE
-    # Whatever else it is, a message can say someone is in danger ("stop texting me, he's
-    # outside"): that is never lost behind an opt-out or a keyword.
-    urgent_terms = matchers.urgency(body)
 
     message = InboundMessage.objects.create(
         agency=agency,
@@ -150,8 +158,8 @@ def _receive(
         provider=provider,
         provider_message_id=provider_message_id,
         in_answer_to=last,
-        report=last.report if last else None,
-        party=last.party if last else None,
+        report=survey.report if survey else last.report if last else None,
+        party=survey.party if survey else last.party if last else None,
         language=language,
         intent=intent,
         urgent=bool(urgent_terms),
@@ -189,6 +197,8 @@ def _receive(
     elif intent == Intent.HELP:
         if not answered_by_provider:
             queue_answer(MessageKind.HELP, message, language)
+    elif intent == Intent.SURVEY_ANSWER and survey is not None:
+        take_answer(survey, body, message, message.received_at)
     elif (
         not message.urgent
         and not opted_out

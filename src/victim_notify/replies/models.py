@@ -15,6 +15,7 @@ class Intent(models.TextChoices):
     OPT_OUT = "opt_out", "Opt-out"
     OPT_IN = "opt_in", "Opt-in"
     HELP = "help", "Help"
+    SURVEY_ANSWER = "survey", "Survey answer"
     MESSAGE = "message", "Message"
 
 

@@ -103,8 +103,10 @@ def is_minor(party: PartyFacts, policy: Policy, day: dt.date) -> bool | None:
     return None
 
 
-def report_reasons(report: ReportFacts, policy: Policy) -> list[Reason]:
-    """Reasons that stop every message about this report. Empty when the report may notify."""
+def report_reasons(report: ReportFacts, policy: Policy, as_if_live: bool = False) -> list[Reason]:
+    """Reasons that stop every message about this report. Empty when the report may notify.
+    `as_if_live` leaves out the division's go-live date: who would be told once it is live
+    (a phased rollout surveys them too, as its comparison group)."""
     reasons: list[Reason] = []
     if report.status not in policy.approved_statuses:
         reasons.append(Reason("report_not_approved", status=report.status))
@@ -121,7 +123,9 @@ def report_reasons(report: ReportFacts, policy: Policy) -> list[Reason]:
             reasons.append(Reason("unknown_offense", offense=offense))
         elif category and category in policy.excluded_categories:
             reasons.append(Reason(f"excluded_offense_{category}", offense=offense))
-    if report.division_go_live is None or report.reported_on < report.division_go_live:
+    if not as_if_live and (
+        report.division_go_live is None or report.reported_on < report.division_go_live
+    ):
         reasons.append(
             Reason(
                 "division_not_live",
@@ -207,12 +211,13 @@ def decide_report(
     policy: Policy,
     opted_out: Iterable[str] = (),
     undeliverable: Iterable[str] = (),
+    as_if_live: bool = False,
 ) -> tuple[list[Outcome], bool]:
     """Decide every party on the report. Returns the outcomes and whether a victim advocate
     should look at the report (a safety rule held a message that a person may need to deliver)."""
     opted_out = set(opted_out)
     undeliverable = set(undeliverable)
-    blocking = report_reasons(report, policy)
+    blocking = report_reasons(report, policy, as_if_live)
     minors = [
         p.party_id
         for p in report.parties

@@ -70,6 +70,13 @@ _SENTENCES = {
     "contact_changed": "the party's contact was corrected in a newer version of the report",
     "party_removed": "the party is no longer on the report",
     "quiet_hours": "held until quiet hours end",
+    "control_group": (
+        "the person is in Group B of the experiment '{experiment}', which gets the agency's "
+        "usual practice instead of this message; both groups get the same survey"
+    ),
+    "survey_not_eligible": "the report or the person no longer passes the safety rules",
+    "survey_ended": "the survey ended (answered on the web, stopped, or closed)",
+    "survey_answered": "the survey was answered on the web form",
     "expired": "the message was not handed over within the agency's maximum message age",
     "retries_exhausted": "the provider kept failing temporarily until retries ran out",
 }

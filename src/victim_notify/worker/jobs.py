@@ -44,6 +44,20 @@ def prune_rate_windows() -> int:
 
 
 @task()
+def start_surveys() -> int:
+    from victim_notify.surveys.conversation import start_due_surveys
+
+    return start_due_surveys()
+
+
+@task()
+def close_surveys() -> int:
+    from victim_notify.surveys.conversation import close_quiet_surveys
+
+    return close_quiet_surveys()
+
+
+@task()
 def prune_schedule() -> int:
     from victim_notify.worker.scheduler import prune_runs
 
@@ -64,4 +78,6 @@ PERIODIC_JOBS = [
     PeriodicJob("prune_schedule", dt.timedelta(hours=6), prune_schedule),
     PeriodicJob("check_providers", dt.timedelta(seconds=15), check_providers),
     PeriodicJob("prune_rate_windows", dt.timedelta(hours=1), prune_rate_windows),
+    PeriodicJob("start_surveys", dt.timedelta(minutes=1), start_surveys),
+    PeriodicJob("close_surveys", dt.timedelta(minutes=30), close_surveys),
 ]

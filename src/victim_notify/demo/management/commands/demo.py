@@ -1,12 +1,14 @@
 """victim-notify demo: a whole installation on this machine, on SQLite.
 
 Migrates, loads the demo agency (slug `demo`), and starts the web app, the worker, a local
-SMTP sink and a simulated RMS feed, each its own process, until Ctrl-C. With --setup-only it
-only migrates and loads the agency.
+SMTP sink and a simulated RMS feed, each its own process, until Ctrl-C. The first time, it
+also sets up an experiment with three months of simulated history, so `victim-notify survey
+report rollout` has real figures. With --setup-only it stops after that.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -24,10 +26,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from victim_notify.agencies.config import load_config
-from victim_notify.agencies.models import ApiToken
+from victim_notify.agencies.models import Agency, ApiToken
 from victim_notify.agencies.setup import load_agency
+from victim_notify.demo.history import simulate_history
 from victim_notify.messages.schedule import quiet_hours
+from victim_notify.surveys.setup import create_experiment
 
+DEMO_EXPERIMENT = "rollout"
 DEMO_DATA = Path(__file__).resolve().parents[2] / "demo_data" / "agency.json"
 
 
@@ -43,6 +48,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--setup-only", action="store_true", help="Migrate and load the demo agency, then exit."
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Skip the three months of simulated history behind the demo's experiment.",
+        )
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--smtp-port", type=int, default=2525)
         parser.add_argument("--rate", type=float, default=0.5, help="Simulated reports per second.")
@@ -52,6 +62,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         agency = load_agency(json.loads(DEMO_DATA.read_text(encoding="utf-8")))
         password = self._staff_user()
+        if not options["no_history"]:
+            self._experiment(agency)
         if options["setup_only"]:
             self.stdout.write(f"Demo agency '{agency.slug}' ready. Staff login: demo / {password}")
             return
@@ -116,6 +128,28 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def _experiment(self, agency: Agency) -> None:
+        """The demo's experiment, with three months of simulated history the first time."""
+        if agency.experiments.filter(slug=DEMO_EXPERIMENT).exists():
+            return
+        today = timezone.localdate(timezone=agency.zone)
+        experiment = create_experiment(
+            agency,
+            DEMO_EXPERIMENT,
+            "Text and email notices: rollout evaluation",
+            today - dt.timedelta(days=95),
+            share_notified=80,
+        )
+        self.stdout.write("Simulating three months of reports and survey answers…")
+        answered = simulate_history(
+            agency,
+            experiment,
+            start=today - dt.timedelta(days=94),
+            end=today - dt.timedelta(days=8),
+            answer_until=today - dt.timedelta(days=11),
+        )
+        self.stdout.write(f"{answered} people answered the demo survey.")
 
     def _staff_user(self) -> str:
         """A fresh password for the demo's staff user on every start, printed once."""

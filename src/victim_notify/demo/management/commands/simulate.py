@@ -21,11 +21,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from victim_notify.agencies.models import Agency
+from victim_notify.demo.history import plausible_answer
 from victim_notify.demo.simulator import OffenseChoice, Simulator
 from victim_notify.intake.models import Report, Source
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.messages.models import MessageKind, Notification
 from victim_notify.replies.inbound import receive
+from victim_notify.surveys.models import Participant
 
 BATCH = 500
 # Who fetches a tracking image or a details link: people's phones and mail apps, and the
@@ -244,7 +246,29 @@ class Command(BaseCommand):
 
     def _reply(self, agency: Agency, rng: random.Random) -> None:
         """Someone who was texted writes back, as victims do (the case study's replies among
-        them), straight into the same handling a provider's webhook leads to."""
+        them), straight into the same handling a provider's webhook leads to. Someone with a
+        survey question waiting mostly answers it."""
+        surveyed = list(
+            Participant.objects.filter(
+                experiment__agency=agency, survey_status="asked", survey_channel="sms"
+            )
+            .select_related("survey_contact")
+            .order_by("-asked_at")[:30]
+        )
+        if surveyed and rng.random() < 0.7:
+            participant = rng.choice(surveyed)
+            questions = list(participant.experiment.questions.all())
+            if participant.current_question < len(questions) and participant.survey_contact:
+                key = questions[participant.current_question].key
+                receive(
+                    channel="sms",
+                    to_address=agency.sms_from,
+                    from_address=participant.survey_contact.value,
+                    body=plausible_answer(rng, key, participant.group),
+                    provider="demo",
+                    provider_message_id=f"demo-{uuid.uuid4().hex}",
+                )
+                return
         recent = list(
             Notification.objects.filter(
                 agency=agency, channel="sms", kind=MessageKind.REPORT_FILED, sent_at__isnull=False
