@@ -306,3 +306,17 @@ def test_create_from_the_command_line_checks_the_settings(agency):
             "2027-06-01",
         )
     assert MessageKind.REPORT_FILED in agency.experiments.get(slug="spring").experimental_kinds
+
+
+def test_staff_open_the_report_in_the_admin_and_the_view_is_recorded(client, experiment):
+    from django.contrib.auth import get_user_model
+
+    from victim_notify.accounts.models import AuditEvent
+
+    url = f"/admin/surveys/experiment/{experiment.pk}/report/"
+    assert client.get(url).status_code == 302  # to the login page
+    chief = get_user_model().objects.create_superuser("chief", "c@example.com", "pw-12345678")
+    client.force_login(chief)
+    page = client.get(url)
+    assert page.status_code == 200 and "Findings (all randomized victims)" in page.content.decode()
+    assert AuditEvent.objects.filter(action="survey_report.viewed", actor_label="chief").exists()

@@ -27,7 +27,14 @@ def quarantine(agency: Agency, record: dict[str, object]) -> QuarantinedRecord:
 @pytest.fixture
 def admin_data(agency: Agency) -> Agency:
     """Reports, decisions, messages sent to the development outbox, a quarantined record, an
-    opt-out, a token, an imported file, a scheduled job and a group."""
+    opt-out, a token, an imported file, a scheduled job, a group and an experiment with an
+    answer."""
+    import datetime as dt
+
+    from victim_notify.surveys.models import Participant, Response
+    from victim_notify.surveys.setup import create_experiment
+
+    create_experiment(agency, "pilot", "Pilot", dt.date(2026, 1, 1))
     take_in(
         agency,
         make_record(victim={"email": "ana@example.com"}),
@@ -80,4 +87,12 @@ def admin_data(agency: Agency) -> Agency:
     ProviderHealth.objects.create(provider="twilio", up=False, consecutive_failures=5)
     ProviderEvent.objects.create(provider="twilio", event="down", detail="500")
     RateWindow.objects.create(provider="twilio:1", second=1, used=1)
+    Response.objects.create(
+        participant=Participant.objects.first(),
+        question_key="trust",
+        raw="4",
+        value="4",
+        source="sms",
+        received_at=dt.datetime(2026, 12, 9, tzinfo=dt.UTC),
+    )
     return agency

@@ -79,6 +79,17 @@ class Rendered:
     encoding: str
     details_key: str
 
+    def content(self) -> dict[str, object]:
+        """The Notification fields this rendering fills."""
+        return {
+            "subject": self.subject,
+            "body": self.body,
+            "html": self.html,
+            "segments": self.segments,
+            "encoding": self.encoding,
+            "details_key": self.details_key,
+        }
+
 
 def format_when(value: dt.datetime, config: AgencyConfig, language: str) -> str:
     return _format_minute(value.replace(second=0, microsecond=0), config.zone.key, language)

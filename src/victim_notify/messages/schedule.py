@@ -247,6 +247,21 @@ def plan(
 RIGHTS_KEY = "rights"
 
 
+def notice_times(
+    config: AgencyConfig, report: Report, channel: str, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """When a notice about a report becomes due (after the agency's post-approval delay),
+    when it may first go (a text waits for quiet hours to end), and when it expires."""
+    agency = config.agency
+    approved_at = report.approved_at or now
+    due = max(now, approved_at + dt.timedelta(minutes=agency.post_approval_delay_minutes))
+    expires = due + dt.timedelta(hours=agency.max_message_age_hours)
+    not_before = due
+    if channel == "sms":
+        not_before, expires = hold_for_quiet_hours(due, expires, quiet_hours(config))
+    return due, not_before, expires
+
+
 def _assign(
     enrolment: Enrolment,
     experiment: Experiment,
@@ -345,13 +360,7 @@ def _rights_notice(
             "number": report.report_number,
         }
     rendered = render_fixed(outcome.channel or "", subject, f"{text}\n{notice}", config, language)
-    due = max(
-        now, (report.approved_at or now) + dt.timedelta(minutes=agency.post_approval_delay_minutes)
-    )
-    expires = due + dt.timedelta(hours=agency.max_message_age_hours)
-    not_before = due
-    if outcome.channel == "sms":
-        not_before, expires = hold_for_quiet_hours(due, expires, quiet_hours(config))
+    due, not_before, expires = notice_times(config, report, outcome.channel or "", now)
     return Notification(
         agency=agency,
         report=report,
@@ -361,12 +370,7 @@ def _rights_notice(
         channel=outcome.channel,
         language=language,
         facts_key=RIGHTS_KEY,
-        subject=rendered.subject,
-        body=rendered.body,
-        html=rendered.html,
-        segments=rendered.segments,
-        encoding=rendered.encoding,
-        details_key=rendered.details_key,
+        **rendered.content(),
         status=Status.PENDING,
         due_at=due,
         not_before=not_before,
@@ -432,12 +436,7 @@ def _notification(
     else:
         rendered = render_email(template, facts, config, language, **options)
 
-    approved_at = report.approved_at or now
-    due = max(now, approved_at + dt.timedelta(minutes=agency.post_approval_delay_minutes))
-    expires = due + dt.timedelta(hours=agency.max_message_age_hours)
-    not_before = due
-    if outcome.channel == "sms":
-        not_before, expires = hold_for_quiet_hours(due, expires, quiet_hours(config))
+    due, not_before, expires = notice_times(config, report, outcome.channel or "", now)
     return Notification(
         agency=agency,
         report=report,
@@ -449,12 +448,7 @@ def _notification(
         facts_key=key,
         is_update=is_update,
         template=template,
-        subject=rendered.subject,
-        body=rendered.body,
-        html=rendered.html,
-        segments=rendered.segments,
-        encoding=rendered.encoding,
-        details_key=rendered.details_key,
+        **rendered.content(),
         status=Status.PENDING,
         due_at=due,
         not_before=not_before,
