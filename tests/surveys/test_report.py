@@ -320,3 +320,9 @@ def test_staff_open_the_report_in_the_admin_and_the_view_is_recorded(client, exp
     page = client.get(url)
     assert page.status_code == 200 and "Findings (all randomized victims)" in page.content.decode()
     assert AuditEvent.objects.filter(action="survey_report.viewed", actor_label="chief").exists()
+
+
+def test_the_coverage_study_prints_from_the_command_line():
+    out, _ = run("survey", "coverage", "--runs", "40")
+    assert "How often the 95% interval contained the true effect" in out
+    assert "difference (Newcombe)" in out and "after Holm" in out

@@ -5,9 +5,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from victim_notify.accounts.audit import record as audit
-from victim_notify.surveys.analysis import analyse
 from victim_notify.surveys.models import Experiment, Participant, Question, Response
-from victim_notify.surveys.report import to_html
 
 
 class QuestionInline(admin.StackedInline):
@@ -36,6 +34,11 @@ class ExperimentAdmin(admin.ModelAdmin):
     def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The same page `victim-notify survey report` writes, computed now. It shows only
         figures, never a person; viewing it is still recorded."""
+        # The statistics and charting libraries take seconds to import: only here, not in
+        # every process that loads the admin.
+        from victim_notify.surveys.analysis import analyse
+        from victim_notify.surveys.report import to_html
+
         experiment = get_object_or_404(Experiment, pk=pk)
         if not self.has_view_permission(request, experiment):
             return HttpResponse(status=403)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from victim_notify.surveys.conversation import take_web_answers
-from victim_notify.surveys.models import Participant, QuestionKind, SurveyStatus
+from victim_notify.surveys.models import Participant, Question, QuestionKind, SurveyStatus
 
 # How the form names each option; an option without a name here shows its key.
 OPTION_LABELS = {
@@ -21,10 +21,8 @@ OPTION_LABELS = {
     "phone": gettext_lazy("Phone call"),
 }
 
-_OPEN = {SurveyStatus.WAITING, SurveyStatus.ASKED, SurveyStatus.NO_RESPONSE, SurveyStatus.PARTIAL}
 
-
-def _choices(question) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _choices(question: Question) -> list[tuple[str, str]]:
     if question.kind == QuestionKind.CHOICE:
         return [(key, str(OPTION_LABELS.get(key, key))) for key in question.options]
     if question.kind == QuestionKind.YES_NO:

@@ -152,5 +152,5 @@ class Command(BaseCommand):
         from victim_notify.surveys import coverage
 
         study = coverage.coverage_study(runs=options["runs"], seed=options["seed"])
-        null = coverage.false_positive_rate(runs=options["runs"], seed=options["seed"] + 1)
+        null = coverage.false_positive_rate(runs=options["runs"], seed=options["seed"])
         self.stdout.write(coverage.format_table(study, null))
