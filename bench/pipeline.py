@@ -219,7 +219,7 @@ def wait_for_all(fakes: Fakes, count: int, timeout: float, started: float | None
 
 def setup_database(env: dict[str, str]) -> None:
     subprocess.run(
-        [PY, "-m", "victim_notify.cli", "demo", "--setup-only"],
+        [PY, "-m", "victim_notify.cli", "demo", "--setup-only", "--no-history"],
         env=env,
         cwd=ROOT,
         check=True,
