@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
 
 from victim_notify.api import api
 from victim_notify.messages import views as message_views
 from victim_notify.providers import twilio_webhooks
 from victim_notify.surveys import views as survey_views
 
+# Installation administrators sign in to the admin with a TOTP code too.
+admin.site.__class__ = OTPAdminSite
 admin.site.site_header = "Victim Notify"
 admin.site.site_title = "Victim Notify"
 admin.site.index_title = "Administration"
@@ -14,6 +18,9 @@ admin.site.index_title = "Administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("staff/", include("victim_notify.staff.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", RedirectView.as_view(pattern_name="staff:home", permanent=False)),
     path("d/<str:token>", message_views.details, name="details"),
     path("o/<str:token>.gif", message_views.email_opened, name="email-opened"),
     path("", include("victim_notify.messages.urls")),

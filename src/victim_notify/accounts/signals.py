@@ -1,0 +1,48 @@
+"""Sign-ins that fail and accounts that get locked go into the audit trail; a locked account
+stays switched off until an agency administrator switches it back on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
+
+from victim_notify.accounts.audit import client_address, record
+
+LOCKED_REASON = "locked after 5 failed sign-ins"
+
+
+@receiver(user_login_failed)
+def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **_: Any) -> None:
+    username = str(credentials.get("username", ""))[:100]
+    user = get_user_model().objects.filter(username=username).select_related("staff").first()
+    staff = getattr(user, "staff", None) if user else None
+    record(
+        "login.failed",
+        actor_label=username or "anonymous",
+        agency=staff.agency if staff else None,
+        target=user,
+        remote_addr=client_address(request) if request is not None else None,
+    )
+
+
+@receiver(user_locked_out)
+def locked_out(sender: Any, request: Any = None, username: str | None = None, **_: Any) -> None:
+    user = get_user_model().objects.filter(username=username or "").first()
+    staff = getattr(user, "staff", None) if user else None
+    if user is not None and user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        if staff is not None:
+            staff.disabled_reason = LOCKED_REASON
+            staff.save(update_fields=["disabled_reason"])
+    record(
+        "login.locked_out",
+        actor_label=(username or "anonymous")[:100],
+        agency=staff.agency if staff else None,
+        target=user,
+        remote_addr=client_address(request) if request is not None else None,
+    )
