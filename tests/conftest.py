@@ -77,3 +77,27 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     import os
 
     return os.environ | {"DATABASE_URL": database_url(), "LOG_LEVEL": "WARNING"} | extra
+
+
+def verified_login(client: Any, user: Any) -> Any:
+    """Signs `user` in on a test client with the second factor already given (a TOTP device is
+    made for them), as the admin and the staff app require."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test phone", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def admin_client(db: None, admin_user: Any) -> Any:
+    """pytest-django's admin_client, with the TOTP step the admin site asks for done."""
+    from django.test import Client
+
+    return verified_login(Client(), admin_user)

@@ -206,6 +206,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Reverse proxies in front of the web app: from these addresses, the client's address is the
+# last one the proxy added to X-Forwarded-For (for the audit trail); from anywhere else the
+# header is ignored, since a client can send whatever it likes.
+TRUSTED_PROXIES = env_list("VN_TRUSTED_PROXIES", [])
+
 # Sign-in lockout (CJIS): 5 failed attempts within 15 minutes switch the account off until an
 # agency administrator switches it back on (accounts/signals.py), whatever address they came from.
 AXES_FAILURE_LIMIT = 5

@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.e2e.conftest import axe_violations, screenshot
+from tests.staff.conftest import current_code
 from victim_notify.agencies import config as agency_config
 from victim_notify.agencies.models import Agency, ApiToken, OffenseText
 from victim_notify.agencies.setup import load_agency
@@ -81,7 +83,8 @@ def sent(live_server: Any) -> Sent:
     # Texts go at once whatever the hour the tests run at.
     data["agency"].update(quiet_hours_start=None, quiet_hours_end=None)
     agency = load_agency(data)
-    get_user_model().objects.create_user("staff", password=PASSWORD, is_staff=True)
+    staff = get_user_model().objects.create_user("staff", password=PASSWORD, is_staff=True)
+    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     _, token = ApiToken.issue(agency, "e2e")
     summary = _post(
         live_server.url,
@@ -190,6 +193,7 @@ def staff_page(chromium: Any, sent: Sent) -> Any:
     page.goto(f"{sent.base_url}/admin/login/?next=/dev/outbox")
     page.fill("#id_username", "staff")
     page.fill("#id_password", PASSWORD)
+    page.fill("#id_otp_token", current_code(get_user_model().objects.get(username="staff")))
     page.click("input[type=submit]")
     page.wait_for_url(f"{sent.base_url}/dev/outbox")
     yield page

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from jinja2.exceptions import SecurityError
 
+from tests.conftest import verified_login
 from tests.agency_data import agency_data
 from tests.conftest import make_record
 from victim_notify.agencies.setup import load_agency
@@ -169,8 +170,7 @@ def test_html_syntax_error_is_reported_with_its_line(agency):
 
 def test_admin_refuses_an_invalid_template_and_keeps_the_old_one(agency):
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
-    client = Client()
-    client.force_login(admin)
+    client = verified_login(Client(), admin)
     template = template_of(agency, "sms")
     meta = MessageTemplate._meta
     url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[template.pk])

@@ -44,7 +44,15 @@ def other_agency(db: None) -> Agency:
     from victim_notify.agencies.setup import load_agency
 
     data = agency_data()
-    data["slug"], data["name"], data["short_name"] = "other", "Other Police Department", "OPD"
+    data["agency"].update(
+        slug="other",
+        name="Other Police Department",
+        short_name="OPD",
+        sender_email="notify@other.example",
+        reply_to="victims@other.example",
+        sms_from="+15205550900",
+        public_base_url="https://notify.other.example",
+    )
     return load_agency(data)
 
 

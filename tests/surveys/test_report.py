@@ -311,12 +311,13 @@ def test_create_from_the_command_line_checks_the_settings(agency):
 def test_staff_open_the_report_in_the_admin_and_the_view_is_recorded(client, experiment):
     from django.contrib.auth import get_user_model
 
+    from tests.conftest import verified_login
     from victim_notify.accounts.models import AuditEvent
 
     url = f"/admin/surveys/experiment/{experiment.pk}/report/"
     assert client.get(url).status_code == 302  # to the login page
     chief = get_user_model().objects.create_superuser("chief", "c@example.com", "pw-12345678")
-    client.force_login(chief)
+    verified_login(client, chief)
     page = client.get(url)
     assert page.status_code == 200 and "Findings (all randomized victims)" in page.content.decode()
     assert AuditEvent.objects.filter(action="survey_report.viewed", actor_label="chief").exists()

@@ -95,4 +95,26 @@ def admin_data(agency: Agency) -> Agency:
         source="sms",
         received_at=dt.datetime(2026, 12, 9, tzinfo=dt.UTC),
     )
+    _sign_in_records(agency)
     return agency
+
+
+def _sign_in_records(agency: Agency) -> None:
+    """A staff member with a TOTP device, a failed sign-in and an access log entry."""
+    from axes.models import AccessAttempt, AccessFailureLog
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from victim_notify.accounts.models import Role, StaffMember
+
+    user = get_user_model().objects.create_user("clerk.one", password="not used here")
+    StaffMember.objects.create(user=user, agency=agency, role=Role.CLERK)
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    seen = {"ip_address": "127.0.0.1", "user_agent": "test", "http_accept": "*/*"}
+    AccessAttempt.objects.create(
+        username="clerk.one", path_info="/staff/login", failures_since_start=1, **seen
+    )
+    AccessFailureLog.objects.create(
+        username="clerk.one", path_info="/staff/login", attempt_time=timezone.now(), **seen
+    )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from victim_notify.accounts.models import AuditEvent
+from victim_notify.accounts.models import AuditEvent, StaffMember
 
 
 @admin.register(AuditEvent)
@@ -19,3 +19,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    """Installation administrators put people on an agency's staff; agency administrators
+    manage their own staff in the staff app."""
+
+    list_display = ["user", "agency", "role", "disabled_reason"]
+    list_filter = ["agency", "role"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

@@ -91,8 +91,13 @@ def record_request(
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR, which a reverse proxy must set to the client's address (see the README)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """Where a request came from: REMOTE_ADDR, or behind one of VN_TRUSTED_PROXIES the address
+    that proxy put last in X-Forwarded-For."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if remote in settings.TRUSTED_PROXIES and forwarded:
+        return forwarded.split(",")[-1].strip() or remote
+    return remote
 
 
 def terms_hash(kind: str, terms: str) -> str:

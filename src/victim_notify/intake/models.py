@@ -115,6 +115,10 @@ class Party(models.Model):
     removed = models.BooleanField(
         default=False, help_text="Not in the latest version of the report."
     )
+    do_not_contact = models.BooleanField(
+        default=False,
+        help_text="Set by staff, not by the RMS: kept when a new version of the report arrives.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "party_id"], name="party_once")]

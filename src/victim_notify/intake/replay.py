@@ -15,20 +15,7 @@ def replay(record: QuarantinedRecord) -> str:
     """Send the record's (possibly corrected) raw JSON through intake again. Returns the
     outcome; when it is still invalid a new quarantined record holds the new errors and this
     one is closed as replayed, so the history of attempts is kept."""
-    index = record.record_index or 0
-    if record.raw.lstrip().startswith("{"):
-        try:
-            incoming = IncomingRecord(index, record.raw, json.loads(record.raw))
-        except json.JSONDecodeError as exc:
-            incoming = IncomingRecord(index, record.raw, parse_error=f"not valid JSON: {exc.msg}")
-    else:
-        # Records from CSV files are kept as their header and rows.
-        try:
-            incoming = next(iter(read_csv(record.raw.encode())), None) or IncomingRecord(
-                index, record.raw, parse_error="no rows"
-            )
-        except UnreadableFile as exc:
-            incoming = IncomingRecord(index, record.raw, parse_error=str(exc))
+    incoming = read_raw(record.raw, record.record_index or 0)
     summary = ingest(
         record.agency, [incoming], source=Source.REPLAY, source_name=f"quarantine #{record.pk}"
     )
@@ -38,3 +25,19 @@ def replay(record: QuarantinedRecord) -> str:
     record.resolution_note = f"replayed: {outcome}"
     record.save(update_fields=["status", "resolved_at", "resolution_note"])
     return outcome
+
+
+def read_raw(raw: str, index: int) -> IncomingRecord:
+    """A quarantined record's raw text read as intake reads it: a JSON object, or a CSV header
+    and the rows of one report."""
+    if raw.lstrip().startswith("{"):
+        try:
+            return IncomingRecord(index, raw, json.loads(raw))
+        except json.JSONDecodeError as exc:
+            return IncomingRecord(index, raw, parse_error=f"not valid JSON: {exc.msg}")
+    # Records from CSV files are kept as their header and rows.
+    try:
+        first = next(iter(read_csv(raw.encode())), None)
+    except UnreadableFile as exc:
+        return IncomingRecord(index, raw, parse_error=str(exc))
+    return first or IncomingRecord(index, raw, parse_error="no rows")

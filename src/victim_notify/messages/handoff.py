@@ -59,6 +59,7 @@ _PARTY_FACTS = (
     "juvenile",
     "relationships",
     "removed",
+    "do_not_contact",
 )
 
 

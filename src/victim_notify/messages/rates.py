@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from victim_notify.agencies.models import Agency
+from victim_notify.agencies.models import Agency, Division
 from victim_notify.contacts.models import OptOut
 from victim_notify.messages.models import Engagement, MessageKind, Notification, Status
 from victim_notify.replies.models import InboundMessage
@@ -43,11 +43,27 @@ def _engagement(messages: QuerySet[Notification], kind: str) -> dict[str, Any]:
     }
 
 
-def rates(agency: Agency, since: dt.datetime) -> dict[str, Any]:
-    notices = Notification.objects.filter(
-        agency=agency, kind=MessageKind.REPORT_FILED, created_at__gte=since
+def rates(
+    agency: Agency,
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+    division: Division | None = None,
+) -> dict[str, Any]:
+    """Figures for what happened from `since` (and before `until`, when given), about reports
+    of one division when `division` is given. An opt-out belongs to a contact, not a report:
+    with a division it counts when the contact was written to about a report of that division.
+    """
+    notices = _window(
+        Notification.objects.filter(agency=agency, kind=MessageKind.REPORT_FILED),
+        "created_at",
+        since,
+        until,
     )
+    if division is not None:
+        notices = notices.filter(report__division=division)
     result: dict[str, Any] = {"agency": agency.slug, "since": since.isoformat()}
+    if until is not None:
+        result["until"] = until.isoformat()
     for channel, label in (("sms", "texts"), ("email", "emails")):
         mine = notices.filter(channel=channel)
         by_status = dict(mine.values_list("status").annotate(n=Count("pk")))
@@ -72,14 +88,32 @@ def rates(agency: Agency, since: dt.datetime) -> dict[str, Any]:
         Q(channel="email") | Q(body__contains="/d/")
     )
     result["details_link_clicks"] = _engagement(with_link, "click")
-    replies = InboundMessage.objects.filter(agency=agency, received_at__gte=since)
+    replies = _window(InboundMessage.objects.filter(agency=agency), "received_at", since, until)
+    if division is not None:
+        replies = replies.filter(report__division=division)
     result["replies"] = {
         "received": replies.count(),
         "urgent": replies.filter(urgent=True).count(),
         "urgent_not_handled": replies.filter(urgent=True, handled_at=None).count(),
     }
+    opt_outs = OptOut.objects.filter(agency=agency)
+    if division is not None:
+        opt_outs = opt_outs.filter(
+            Exists(
+                Notification.objects.filter(
+                    agency=agency, contact=OuterRef("contact"), report__division=division
+                )
+            )
+        )
     result["opt_outs"] = {
-        "recorded": OptOut.objects.filter(agency=agency, created_at__gte=since).count(),
-        "in_force": OptOut.objects.filter(agency=agency, revoked_at=None).count(),
+        "recorded": _window(opt_outs, "created_at", since, until).count(),
+        "in_force": opt_outs.filter(revoked_at=None).count(),
     }
     return result
+
+
+def _window(
+    rows: QuerySet[Any], field: str, since: dt.datetime, until: dt.datetime | None
+) -> QuerySet[Any]:
+    rows = rows.filter(**{f"{field}__gte": since})
+    return rows if until is None else rows.filter(**{f"{field}__lt": until})

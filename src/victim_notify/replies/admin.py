@@ -3,9 +3,9 @@ from django.contrib import admin, messages
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 
 from victim_notify.accounts.audit import record as audit
+from victim_notify.replies import handling
 from victim_notify.replies.models import InboundMessage
 
 
@@ -69,8 +69,9 @@ class InboundMessageAdmin(admin.ModelAdmin):
     ) -> None:
         # Only the note can be edited; saving it marks the reply handled by this person.
         if obj.handled_at is None:
-            obj.handled_at, obj.handled_by = timezone.now(), request.user
-            obj.handled_by_name = request.user.get_username()
+            handling.mark_handled(
+                obj, by=request.user.get_username(), user=request.user, note=obj.handled_note
+            )
         super().save_model(request, obj, form, change)  # type: ignore[arg-type]
         audit(
             "reply.handled",
@@ -87,17 +88,13 @@ class InboundMessageAdmin(admin.ModelAdmin):
             if form.is_valid():
                 count = 0
                 for reply in queryset.filter(handled_at=None):
-                    reply.handled_at, reply.handled_by = timezone.now(), request.user
-                    reply.handled_by_name = request.user.get_username()
-                    reply.handled_note = form.cleaned_data["note"]
-                    reply.save(
-                        update_fields=[
-                            "handled_at",
-                            "handled_by",
-                            "handled_by_name",
-                            "handled_note",
-                        ]
-                    )
+                    if not handling.mark_handled(
+                        reply,
+                        by=request.user.get_username(),
+                        user=request.user,
+                        note=form.cleaned_data["note"],
+                    ):
+                        continue
                     audit(
                         "reply.handled",
                         actor_label=request.user.get_username(),

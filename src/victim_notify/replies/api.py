@@ -8,10 +8,10 @@ import datetime as dt
 from django.db.models import F
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from victim_notify.accounts.audit import record as audit
+from victim_notify.replies import handling
 from victim_notify.replies.models import InboundMessage
 
 router = Router(tags=["replies"])
@@ -69,10 +69,6 @@ def list_replies(
 def mark_handled(request: HttpRequest, reply_id: str, payload: HandledIn) -> ReplyOut:
     token = request.auth  # type: ignore[attr-defined]
     reply = get_object_or_404(InboundMessage, pk=reply_id, agency=token.agency)
-    if reply.handled_at is None:
-        reply.handled_at = timezone.now()
-        reply.handled_by_name = payload.by
-        reply.handled_note = payload.note
-        reply.save(update_fields=["handled_at", "handled_by_name", "handled_note"])
+    if handling.mark_handled(reply, by=payload.by, note=payload.note):
         audit("reply.handled", actor_label=f"api:{token.key_id}", agency=token.agency, target=reply)
     return _out(reply)

@@ -36,6 +36,7 @@ class PartyFacts:
     date_of_birth: dt.date | None = None
     juvenile: bool | None = None
     relationships: tuple[tuple[str, str], ...] = ()  # (other party_id, NIBRS code)
+    do_not_contact: bool = False  # set by the agency's staff
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ def _party_reasons(
         return [Reason("suspect")]
     if party.role not in _ROLE_ORDER:
         return [Reason("role_not_notified", role=party.role)]
+    if party.do_not_contact:
+        reasons.append(Reason("staff_do_not_contact"))
     if party.role == "reporting_party" and not policy.notify_reporting_parties:
         reasons.append(Reason("reporting_parties_off"))
     if party.role == "guardian" and not minors_needing_guardian:

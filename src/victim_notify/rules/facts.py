@@ -22,6 +22,7 @@ def party_facts(party: Party, contact_values: dict[int, str]) -> PartyFacts:
         date_of_birth=party.date_of_birth,
         juvenile=party.juvenile,
         relationships=tuple((r["party_id"], r["code"]) for r in party.relationships),
+        do_not_contact=party.do_not_contact,
     )
 
 

@@ -70,6 +70,10 @@ _SENTENCES = {
     "contact_changed": "the party's contact was corrected in a newer version of the report",
     "party_removed": "the party is no longer on the report",
     "quiet_hours": "held until quiet hours end",
+    "staff_do_not_contact": "staff marked this person do not contact",
+    "staff_hold": "a member of staff is holding it",
+    "staff_cancelled": "a member of staff cancelled it",
+    "staff_contact_corrected": "staff corrected the person's phone or email",
     "control_group": (
         "the person is in Group B of the experiment '{experiment}', which gets the agency's "
         "usual practice instead of this message; both groups get the same survey"

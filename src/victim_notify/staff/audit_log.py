@@ -1,15 +1,203 @@
-"""SCAFFOLD: replaced by the page's real module."""
+"""The audit log: who did what to which record, for the agency's administrators and auditors.
+Read-only. Reading it, exporting it and checking its chain are themselves audited. Checking
+the chain walks the whole trail, so it runs only when someone asks."""
 
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from victim_notify.accounts.audit import ChainCheck, record_request, verify_chain
+from victim_notify.accounts.export import write_csv
+from victim_notify.accounts.models import AuditEvent
 from victim_notify.staff.access import requires
+
+PER_PAGE = 100
+
+
+class AuditFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
+    actor = forms.CharField(label=gettext_lazy("Who (username)"), required=False, max_length=100)
+    object_type = forms.CharField(label=gettext_lazy("Object type"), required=False, max_length=64)
+    object_id = forms.CharField(label=gettext_lazy("Object id"), required=False, max_length=64)
+
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("Any action"))] + [(a, a) for a in actions]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+    def used(self) -> dict[str, str]:
+        """The filters given, as text: what the export's audit entry records. None of them is
+        personal data (dates, action names, staff usernames, object ids)."""
+        if not self.is_valid():
+            return {}
+        return {name: str(value) for name, value in self.cleaned_data.items() if value}
+
+
+def _agency_events(request: HttpRequest) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(agency=request.agency)  # type: ignore[attr-defined]
+
+
+def _filter_form(request: HttpRequest) -> AuditFilterForm:
+    actions = sorted(_agency_events(request).values_list("action", flat=True).distinct())
+    return AuditFilterForm(request.GET or None, actions=actions)
+
+
+def _filtered(request: HttpRequest, form: AuditFilterForm) -> QuerySet[AuditEvent]:
+    events = _agency_events(request).order_by("-at", "-id")
+    if not form.is_bound:
+        return events
+    if not form.is_valid():
+        # Never the whole trail for filters that could not be read (an export especially).
+        return events.none()
+    data = form.cleaned_data
+    zone = ZoneInfo(request.agency.timezone)  # type: ignore[attr-defined]
+    # Dates are the agency's days, not UTC ones.
+    if data["date_from"]:
+        events = events.filter(at__gte=dt.datetime.combine(data["date_from"], dt.time(), zone))
+    if data["date_to"]:
+        next_day = data["date_to"] + dt.timedelta(days=1)
+        events = events.filter(at__lt=dt.datetime.combine(next_day, dt.time(), zone))
+    if data["action"]:
+        events = events.filter(action=data["action"])
+    if data["actor"]:
+        events = events.filter(actor_label__iexact=data["actor"].strip())
+    if data["object_type"]:
+        events = events.filter(object_type__iexact=data["object_type"].strip())
+    if data["object_id"]:
+        events = events.filter(object_id=data["object_id"].strip())
+    return events
+
+
+def _rows(page: Page) -> list[dict[str, Any]]:
+    return [
+        {
+            "event": event,
+            "object": f"{event.object_type} #{event.object_id}" if event.object_type else "",
+            "detail": sorted(event.detail.items()) if isinstance(event.detail, dict) else [],
+        }
+        for event in page.object_list
+    ]
 
 
 @requires("audit")
-def page(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/scaffold.html", {"title": "audit"})
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    events = _filtered(request, form)
+    page = Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
+    rows = _rows(page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    record_request(
+        request,
+        "audit.viewed",
+        detail={"page": page.number, "count": page.paginator.count, "filters": form.used()},
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "check": request.session.pop("audit_check", None),
+    }
+    with timezone.override(request.agency.timezone):  # type: ignore[attr-defined]
+        return render(request, "staff/audit.html", context)
 
 
-urlpatterns = [path("audit", page, name="audit")]
+@requires("audit")
+def audit_export(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    events = _filtered(request, form)
+    stamp = timezone.localtime(timezone=ZoneInfo(request.agency.timezone))  # type: ignore[attr-defined]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp:%Y-%m-%d-%H%M}.csv"'
+    count = write_csv(events.iterator(2000), response)
+    record_request(request, "audit.exported", detail={"count": count, "filters": form.used()})
+    return response
+
+
+def describe_check(check: ChainCheck) -> dict[str, Any]:
+    """What the page says about a check, in the reader's language."""
+    if check.intact:
+        text = _("The trail is intact: %(count)s entries checked, none changed or missing.") % {
+            "count": check.entries
+        }
+    elif check.first_bad_id is not None:
+        text = _(
+            "The trail is broken at entry #%(id)s (entry %(count)s from the start): %(problem)s."
+        ) % {
+            "id": check.first_bad_id,
+            "count": check.entries,
+            "problem": PROBLEMS.get(check.problem, check.problem),
+        }
+    else:
+        text = _("The trail is broken: the newest entries are missing (%(problem)s).") % {
+            "problem": check.problem
+        }
+    return {"intact": check.intact, "text": text, "entry": check.first_bad_id}
+
+
+PROBLEMS = {
+    "does not follow the entry before it": gettext_lazy(
+        "it does not follow the entry before it (an entry was removed or put in)"
+    ),
+    "its content was changed after it was written": gettext_lazy(
+        "its content was changed after it was written"
+    ),
+}
+
+
+@requires("audit")
+@require_POST
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    check = verify_chain()
+    record_request(
+        request,
+        "audit.verified",
+        detail={
+            "entries": check.entries,
+            "intact": check.intact,
+            "first_bad_id": check.first_bad_id,
+        },
+    )
+    result = describe_check(check)
+    if request.headers.get("HX-Request"):
+        return render(request, "staff/audit_check.html", {"check": result})
+    # Without JavaScript: the log page shows the result once, after the redirect.
+    request.session["audit_check"] = result
+    return redirect("staff:audit")
+
+
+urlpatterns = [
+    path("audit", audit_log, name="audit"),
+    path("audit/export", audit_export, name="audit-export"),
+    path("audit/verify", audit_verify, name="audit-verify"),
+]

@@ -23,9 +23,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from victim_notify.accounts.audit import record_request
+from victim_notify.accounts.inactivity import UNUSED_ACCOUNT_DAYS
 from victim_notify.staff.access import LANDING, redirect_to_login
-
-UNUSED_ACCOUNT_DAYS = 90
 
 
 class TokenForm(forms.Form):
@@ -160,4 +159,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 def no_agency(request: HttpRequest) -> HttpResponse:
     """A signed-in user who belongs to no agency (an installation's superuser)."""
+    if getattr(request.user, "staff", None) is not None:
+        return redirect("staff:home")
     return render(request, "staff/no_agency.html", {"bare": True}, status=403)

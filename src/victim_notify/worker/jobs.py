@@ -64,6 +64,13 @@ def prune_schedule() -> int:
     return prune_runs()
 
 
+@task()
+def disable_unused_accounts() -> int:
+    from victim_notify.accounts.inactivity import disable_unused_accounts as switch_off
+
+    return switch_off()
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
@@ -80,4 +87,5 @@ PERIODIC_JOBS = [
     PeriodicJob("prune_rate_windows", dt.timedelta(hours=1), prune_rate_windows),
     PeriodicJob("start_surveys", dt.timedelta(minutes=1), start_surveys),
     PeriodicJob("close_surveys", dt.timedelta(minutes=30), close_surveys),
+    PeriodicJob("disable_unused_accounts", dt.timedelta(days=1), disable_unused_accounts),
 ]

@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from victim_notify.accounts.models import Role, StaffMember
 from victim_notify.agencies.config import load_config
 from victim_notify.agencies.models import Agency, ApiToken
 from victim_notify.agencies.setup import load_agency
@@ -61,7 +62,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         agency = load_agency(json.loads(DEMO_DATA.read_text(encoding="utf-8")))
-        password = self._staff_user()
+        password = self._staff_user(agency)
         if not options["no_history"]:
             self._experiment(agency)
         if options["setup_only"]:
@@ -151,13 +152,19 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{answered} people answered the demo survey.")
 
-    def _staff_user(self) -> str:
-        """A fresh password for the demo's staff user on every start, printed once."""
+    def _staff_user(self, agency: Agency) -> str:
+        """A fresh password for the demo's staff user on every start, printed once. The user is
+        the demo agency's administrator in the staff app and a superuser in the admin; the first
+        sign-in sets up an authenticator app from a QR code."""
         password = "-".join(secrets.token_hex(3) for _ in range(3))
         user, _ = get_user_model().objects.get_or_create(username="demo")
-        user.is_staff = user.is_superuser = True
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.last_login = timezone.now()  # a demo left alone for 90 days still opens
         user.set_password(password)
         user.save()
+        StaffMember.objects.update_or_create(
+            user=user, defaults={"agency": agency, "role": Role.AGENCY_ADMIN, "disabled_reason": ""}
+        )
         return password
 
     def _wait_for(self, host: str, port: int, timeout: float = 30.0) -> None:
@@ -174,10 +181,12 @@ class Command(BaseCommand):
         lines = [
             "",
             "Victim Notify demo is running.",
+            f"  Staff app:           http://{host}:{port}/staff/",
             f"  Development outbox:  http://{host}:{port}/dev/outbox",
             f"  Admin:               http://{host}:{port}/admin/",
             f"  API docs:            http://{host}:{port}/api/v1/docs",
-            f"  Staff login:         demo / {password}",
+            f"  Staff login:         demo / {password}"
+            " (the first sign-in sets up an authenticator app from a QR code)",
             f"  Mail sink (SMTP):    {host}:{smtp_port}",
             f"  Agency:              {agency.name} ({agency.timezone}, now {now_local:%H:%M})",
         ]
