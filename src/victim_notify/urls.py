@@ -2,15 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django_otp.admin import OTPAdminSite
 
+from victim_notify.accounts.admin_site import AuditedAdminSite
 from victim_notify.api import api
 from victim_notify.messages import views as message_views
 from victim_notify.providers import twilio_webhooks
 from victim_notify.surveys import views as survey_views
 
-# Installation administrators sign in to the admin with a TOTP code too.
-admin.site.__class__ = OTPAdminSite
+# Installation administrators sign in to the admin with a TOTP code too, and their looks at
+# personal data are audited.
+admin.site.__class__ = AuditedAdminSite
 admin.site.site_header = "Victim Notify"
 admin.site.site_title = "Victim Notify"
 admin.site.index_title = "Administration"

@@ -33,3 +33,29 @@ def test_a_long_passphrase_passes_even_with_a_banned_word_inside(agency) -> None
     StaffMember.objects.create(user=user, agency=agency, role=Role.CLERK)
     validate_password("copper kettle under the police bridge", user)
     validate_password("maple harbor seventeen lanterns", user)
+
+
+def test_the_staff_user_command_adds_an_agency_administrator_who_can_sign_in(agency) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    from victim_notify.accounts.models import AuditEvent
+
+    out = StringIO()
+    call_command(
+        "staff-user",
+        "add",
+        "pat.admin",
+        "--agency",
+        agency.slug,
+        "--role",
+        "agency_admin",
+        stdout=out,
+    )
+    password = out.getvalue().split("One-time password: ")[1].split()[0]
+    response = Client().post("/staff/login", {"username": "pat.admin", "password": password})
+    assert response["Location"] == "/staff/mfa"
+    assert StaffMember.objects.get(user__username="pat.admin").role == Role.AGENCY_ADMIN
+    assert AuditEvent.objects.filter(action="user.created", actor_label="command").exists()

@@ -7,10 +7,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.conftest import make_record
 from tests.e2e.conftest import axe_violations, screenshot
+from tests.e2e.staff_pages import sign_in
+from tests.staff.conftest import make_staff
+from victim_notify.accounts.models import Role
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.surveys.importing import import_answers
 from victim_notify.surveys.models import Participant, SurveyStatus
@@ -67,15 +69,12 @@ def test_the_web_form_works_on_a_phone_with_taps_alone(
 
 
 def test_the_report_page_is_readable_and_accessible(
-    chromium: Any, live_server, experiment, artifacts
+    chromium: Any, live_server, agency, experiment, artifacts
 ) -> None:
-    get_user_model().objects.create_superuser("chief", "chief@example.com", PASSWORD)
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/surveys/experiment/")
-    page.fill("#id_username", "chief")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.get_by_role("link", name="Open the report").click()
+    sign_in(page, live_server.url, make_staff(agency, Role.ANALYST))
+    page.get_by_role("link", name="Experiments").click()
+    page.get_by_role("link", name="Notification pilot").click()
     page.wait_for_selector("#findings")
     text = page.locator("main").inner_text()
     assert "less likely to say they were likely to call" in text

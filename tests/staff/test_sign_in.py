@@ -101,3 +101,47 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(agency) ->
 def test_passwords_are_stored_with_argon2(agency) -> None:  # type: ignore[no-untyped-def]
     staff = make_staff(agency, Role.AUDITOR)
     assert staff.user.password.startswith("argon2")
+
+
+def test_a_session_left_alone_for_30_minutes_locks(agency) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    client = sign_in(Client(), make_staff(agency, Role.SUPERVISOR))
+    assert client.get("/staff/dashboard").status_code == 200
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=29)):
+        assert client.get("/staff/dashboard").status_code == 200  # use restarts the clock
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=29 + 31)):
+        response = client.get("/staff/dashboard")
+    assert response.status_code == 302 and response["Location"].startswith("/staff/login")
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(agency) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(agency, Role.SUPERVISOR)
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/staff/login", {"username": staff.user.username, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_admin_sign_in_needs_the_code_too_and_is_recorded(agency) -> None:  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    refused = client.post(
+        "/admin/login/", {"username": "root", "password": PASSWORD, "otp_token": "000000"}
+    )
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    device.refresh_from_db()
+    device.throttle_reset()  # django-otp makes the next try wait after a wrong code
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    client.post(
+        "/admin/login/",
+        {
+            "username": "root",
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": f"{code:06d}",
+        },
+    )
+    assert client.get("/admin/").status_code == 200
+    assert AuditEvent.objects.filter(action="login.succeeded", actor_label="root").exists()

@@ -236,3 +236,15 @@ def test_opt_out_form_needs_exactly_one_usable_contact(agency, admin_client):
             reverse("admin:contacts_optout_add"), {"agency": agency.pk, "note": "", **data}
         )
         assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_looking_at_personal_data_in_the_admin_is_audited(admin_data, admin_client):
+    report = Report.objects.first()
+    assert admin_client.get(_url(Report, "change", report.pk)).status_code == 200
+    admin_client.get(_url(Report, "changelist") + "?q=Ruiz")
+    viewed = AuditEvent.objects.get(action="admin.viewed")
+    assert viewed.detail == {"model": "intake_report", "id": str(report.pk)}
+    listed = AuditEvent.objects.get(action="admin.listed")
+    assert "Ruiz" not in str(listed.detail) and len(listed.detail["search"]) == 64
+    admin_client.get(_url(AuditEvent, "changelist"))  # not personal data: not recorded
+    assert AuditEvent.objects.filter(action__startswith="admin.").count() == 2

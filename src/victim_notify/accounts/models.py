@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    AGENCY_ADMIN = "agency_admin", "Agency administrator"
-    SUPERVISOR = "supervisor", "Supervisor"
-    ADVOCATE = "advocate", "Victim advocate"
-    CLERK = "clerk", "Records clerk"
-    ANALYST = "analyst", "Analyst"
-    AUDITOR = "auditor", "Auditor"
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADVOCATE = "advocate", _("Victim advocate")
+    CLERK = "clerk", _("Records clerk")
+    ANALYST = "analyst", _("Analyst")
+    AUDITOR = "auditor", _("Auditor")
 
 
 class StaffMember(models.Model):

@@ -7,7 +7,7 @@ from typing import Any
 
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from victim_notify.accounts.audit import client_address, record
@@ -26,6 +26,22 @@ def login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, 
         agency=staff.agency if staff else None,
         target=user,
         remote_addr=client_address(request) if request is not None else None,
+    )
+
+
+@receiver(user_logged_in)
+def logged_in(sender: Any, request: Any = None, user: Any = None, **_: Any) -> None:
+    """The admin's sign-in form takes the password and the TOTP code together, so a sign-in
+    there is complete. (The staff app records its own, after the code: staff/login.py.)"""
+    if request is None or not request.path.startswith("/admin/"):
+        return
+    record(
+        "login.succeeded",
+        actor_label=user.get_username(),
+        actor=user,
+        target=user,
+        detail={"site": "admin"},
+        remote_addr=client_address(request),
     )
 
 

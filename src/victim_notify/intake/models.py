@@ -4,6 +4,7 @@ them, and the records that could not be accepted."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
@@ -70,11 +71,11 @@ class ReportVersion(models.Model):
 
 
 class PartyRole(models.TextChoices):
-    VICTIM = "victim", "Victim"
-    REPORTING_PARTY = "reporting_party", "Reporting party"
-    GUARDIAN = "guardian", "Parent or guardian"
-    SUSPECT = "suspect", "Suspect"
-    WITNESS = "witness", "Witness"
+    VICTIM = "victim", _("Victim")
+    REPORTING_PARTY = "reporting_party", _("Reporting party")
+    GUARDIAN = "guardian", _("Parent or guardian")
+    SUSPECT = "suspect", _("Suspect")
+    WITNESS = "witness", _("Witness")
 
 
 class PartyKind(models.TextChoices):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from victim_notify.accounts.audit import record_request
+from victim_notify.contacts.normalise import display_phone
 from victim_notify.replies import handling
 from victim_notify.replies.models import InboundMessage, Intent
 from victim_notify.staff.access import requires
@@ -91,6 +92,9 @@ def _filtered(agency: Any, choice: dict[str, Any]) -> QuerySet[InboundMessage]:
 def _row(reply: InboundMessage, back: str, form: HandleForm | None = None) -> dict[str, Any]:
     return {
         "reply": reply,
+        "sender": display_phone(reply.contact.value)
+        if reply.channel == "sms"
+        else reply.contact.value,
         "channel": CHANNELS.get(reply.channel, reply.channel),
         "intent": INTENTS.get(reply.intent, reply.intent),
         "form": form
