@@ -15,6 +15,7 @@ from tests.web.conftest import take_in
 from victim_notify.accounts.models import AuditEvent, Role
 from victim_notify.agencies.models import Agency
 from victim_notify.contacts.models import Contact, ContactKind
+from victim_notify.contacts.normalise import display_phone
 from victim_notify.intake.models import Report
 from victim_notify.replies.models import InboundMessage, Intent
 
@@ -91,7 +92,7 @@ def test_an_urgent_reply_says_urgent_and_why_in_words_with_its_report(signed_in,
     assert 'class="urgent"' in page
     assert "Urgent" in row and "a threat" in row
     assert f'href="{reverse("staff:report", kwargs={"report_id": report.pk})}">T-REPLY-1<' in row
-    assert urgent.contact.value in row
+    assert display_phone(urgent.contact.value) in row  # as people write it: (520) 555-0004
     assert "12:00" in row  # 19:00 UTC is noon in the agency's time zone (Phoenix)
     assert page.count("Urgent, not handled") == 1
 
