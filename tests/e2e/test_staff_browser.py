@@ -155,7 +155,7 @@ def test_triage_an_urgent_reply(page, live_server, busy_agency, artifacts) -> No
     assert axe_violations(page) == []
     row.get_by_label("Note").fill("Called her back; patrol unit sent, on scene 14:02.")
     row.get_by_role("button", name="Mark handled").click()
-    page.locator("tr", has_text="outside my house").get_by_text("Handled").wait_for()
+    page.locator("tr", has_text="outside my house").get_by_text("Handled", exact=True).wait_for()
     reply = InboundMessage.objects.get(provider_message_id="urgent-1")
     assert reply.handled_at is not None and "patrol" in reply.handled_note
     screenshot(page, artifacts / "staff-replies-handled.png")
