@@ -13,9 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from jinja2.exceptions import SecurityError
 
-from tests.conftest import verified_login
 from tests.agency_data import agency_data
-from tests.conftest import make_record
+from tests.conftest import make_record, verified_login
 from victim_notify.agencies.setup import load_agency
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.messages import render, sender
