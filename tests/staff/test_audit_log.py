@@ -12,9 +12,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.conftest import make_record
+from tests.web.conftest import take_in
 from victim_notify.accounts.audit import record
 from victim_notify.accounts.models import AuditEvent, Role
 from victim_notify.agencies.models import Agency
+from victim_notify.intake.models import Report
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +163,131 @@ def test_the_check_is_only_run_on_request_and_not_by_get(signed_in, trail):  # t
     assert "The trail is intact" not in page
     assert admin.get("/staff/audit/verify").status_code == 405
     assert not AuditEvent.objects.filter(action="audit.verified").exists()
+
+
+@pytest.fixture
+def reports(agency: Agency, other_agency: Agency) -> dict[str, Report]:
+    take_in(agency, make_record(report_number="2612-0000048"))
+    take_in(agency, make_record(report_number="2612-0000049"))
+    take_in(other_agency, make_record(report_number="2612-0000048"))
+    return {
+        "wanted": Report.objects.get(agency=agency, report_number="2612-0000048"),
+        "other": Report.objects.get(agency=agency, report_number="2612-0000049"),
+        "elsewhere": Report.objects.get(agency=other_agency, report_number="2612-0000048"),
+    }
+
+
+def about_reports(agency: Agency, other_agency: Agency, reports: dict[str, Report]) -> None:
+    """One entry per way an entry can concern a report; each actor label says which."""
+    wanted, other = reports["wanted"], reports["other"]
+    record("report.viewed", actor_label="viewer.wanted", agency=agency, target=wanted)
+    record("report.viewed", actor_label="viewer.other", agency=agency, target=other)
+    record("party.viewed", actor_label="party.wanted", agency=agency, detail={"report": wanted.pk})
+    record(
+        "report.search",
+        actor_label="search.wanted",
+        agency=agency,
+        detail={"kind": "name", "terms_hash": "ab12", "results": [other.pk, wanted.pk]},
+    )
+    # Ids that contain the wanted id's digits are other reports.
+    lookalikes = [int(f"{wanted.pk}0"), int(f"1{wanted.pk}")]
+    record(
+        "report.search",
+        actor_label="search.lookalike",
+        agency=agency,
+        detail={"kind": "name", "terms_hash": "cd34", "results": lookalikes},
+    )
+    record(
+        "report.viewed",
+        actor_label="viewer.elsewhere",
+        agency=other_agency,
+        target=reports["elsewhere"],
+    )
+
+
+def test_report_number_filter_finds_views_party_actions_and_searches_of_that_report_only(  # type: ignore[no-untyped-def]
+    signed_in, agency, other_agency, reports
+):
+    about_reports(agency, other_agency, reports)
+    auditor = signed_in(Role.AUDITOR)
+    page = auditor.get("/staff/audit", {"report_number": " 2612-0000048 "}).content.decode()
+    for found in ("viewer.wanted", "party.wanted", "search.wanted"):
+        assert found in page
+    for not_found in ("viewer.other", "search.lookalike", "viewer.elsewhere"):
+        assert not_found not in page
+    assert "3 entries" in page
+    rows = csv_rows(auditor.get("/staff/audit/export", {"report_number": "2612-0000048"}).content)
+    assert {r["actor"] for r in rows} == {"viewer.wanted", "party.wanted", "search.wanted"}
+    viewed = AuditEvent.objects.filter(action="audit.viewed").latest("id")
+    assert viewed.detail["filters"] == {"report_number": "2612-0000048"}
+
+
+def test_an_unknown_report_number_says_so_and_shows_nothing(
+    signed_in, agency, other_agency, reports
+):  # type: ignore[no-untyped-def]
+    about_reports(agency, other_agency, reports)
+    take_in(other_agency, make_record(report_number="2612-0000050"))
+    auditor = signed_in(Role.AUDITOR)
+    for number in ("2612-9999999", "2612-0000050"):  # nowhere; only another agency's
+        text = auditor.get("/staff/audit", {"report_number": number}).content.decode()
+        assert "Your agency has no report with this number." in text
+        assert "No entries match." in text and "viewer.other" not in text
+
+
+def test_an_auditor_sees_report_numbers_and_usernames_without_links(  # type: ignore[no-untyped-def]
+    signed_in, staff_of, agency, other_agency, reports
+):
+    about_reports(agency, other_agency, reports)
+    clerk = staff_of(Role.CLERK).user
+    record("user.enabled", actor_label="agency_admin.testville", agency=agency, target=clerk)
+    wanted = reports["wanted"]
+    page = signed_in(Role.AUDITOR).get("/staff/audit").content.decode()
+    assert "Report 2612-0000048" in page and "Report 2612-0000049" in page
+    assert "Staff member clerk.testville" in page
+    assert "report: 2612-0000048" in page  # the party entry's detail
+    assert "results: 2612-0000049, 2612-0000048" in page  # the search's results
+    assert f"/staff/reports/{wanted.pk}" not in page and f"/staff/users/{clerk.pk}" not in page
+    # Another agency's report is never named, even with the same id in a detail.
+    assert "viewer.elsewhere" not in page
+
+
+def test_an_administrator_gets_links_to_the_objects_pages(  # type: ignore[no-untyped-def]
+    signed_in, staff_of, agency, other_agency, reports
+):
+    about_reports(agency, other_agency, reports)
+    clerk = staff_of(Role.CLERK).user
+    record("user.enabled", actor_label="agency_admin.testville", agency=agency, target=clerk)
+    page = signed_in(Role.AGENCY_ADMIN).get("/staff/audit").content.decode()
+    wanted = reports["wanted"].pk
+    assert f'<a href="/staff/reports/{wanted}">Report 2612-0000048</a>' in page
+    assert f'<a href="/staff/users/{clerk.pk}">Staff member clerk.testville</a>' in page
+
+
+def test_objects_the_page_cannot_name_show_their_type_and_id(signed_in, agency):  # type: ignore[no-untyped-def]
+    record(
+        "config.agency_changed", actor_label="supervisor.testville", agency=agency, target=agency
+    )
+    page = signed_in(Role.AUDITOR).get("/staff/audit").content.decode()
+    assert f"agencies.agency #{agency.pk}" in page and "Changed agency settings" in page
+
+
+def test_action_filter_lists_each_action_once_with_a_readable_label(signed_in, agency):  # type: ignore[no-untyped-def]
+    for _ in range(6):
+        record("login.failed", actor_label="guesser", agency=agency)
+    record("report.search", actor_label="clerk.testville", agency=agency)
+    record("brand.new_thing", actor_label="clerk.testville", agency=agency)
+    page = signed_in(Role.AUDITOR).get("/staff/audit").content.decode()
+    assert page.count('<option value="login.failed"') == 1
+    assert '<option value="login.failed">Failed sign-in</option>' in page
+    assert '<option value="report.search">Searched reports</option>' in page
+    assert '<option value="brand.new_thing">brand.new_thing</option>' in page
+    # The table gives the label and the code.
+    assert "Failed sign-in<br><code>login.failed</code>" in page
+    assert "brand.new_thing<br><code>brand.new_thing</code>" in page
+
+
+def test_the_address_is_shown_under_the_time_in_a_five_column_table(signed_in, trail):  # type: ignore[no-untyped-def]
+    page = signed_in(Role.AUDITOR).get("/staff/audit").content.decode()
+    head = page[page.index("<thead>") : page.index("</thead>")]
+    assert head.count('<th scope="col"') == 5 and "Time and address" in head
+    assert 'class="audit-address"' in page and "staff/audit.css" in page

@@ -16,7 +16,9 @@ from tests.web.conftest import take_in
 from victim_notify.accounts.models import AuditEvent, Role
 from victim_notify.agencies.models import Agency
 from victim_notify.surveys.importing import import_answers
-from victim_notify.surveys.models import Experiment, Participant
+from django.utils import timezone
+
+from victim_notify.surveys.models import Experiment, Participant, Response
 from victim_notify.surveys.setup import create_experiment
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +68,7 @@ def test_list_shows_progress_by_group_for_an_analyst(signed_in, pilot):  # type:
     page = signed_in(Role.ANALYST).get("/staff/experiments").content.decode()
     assert "Notification pilot" in page and "pilot" in page and "90%" in page
     assert f"<td>{group_a}</td>" in page and f"<td>{group_b}</td>" in page
-    assert "<td>22</td>" in page  # answers so far
+    assert "<td>22</td>" in page  # people who answered
     assert "Running" in page
     assert "New experiment" not in page  # analysts do not configure
     no_person_in(page)
@@ -189,3 +191,63 @@ def test_editing_end_date_share_and_delay_is_audited_with_what_changed(signed_in
     ).content.decode()
     assert "cannot end before it starts" in page
     assert "Finished" in admin.get("/staff/experiments").content.decode()
+
+
+def _enrol(
+    experiment: Experiment,
+    key: str,
+    group: str,
+    assignment: str,
+    status: str,
+    answers: dict[str, str],
+) -> None:
+    now = timezone.now()
+    person = Participant.objects.create(
+        experiment=experiment,
+        person_key=key,
+        group=group,
+        assignment=assignment,
+        assigned_at=now,
+        survey_status=status,
+    )
+    for question, value in answers.items():
+        Response.objects.create(
+            participant=person, question_key=question, value=value, source="sms", received_at=now
+        )
+
+
+def test_list_and_report_count_the_same_people_randomized_and_people_who_answered(  # type: ignore[no-untyped-def]
+    signed_in, agency
+):
+    experiment = create_experiment(agency, "mixed", "Mixed enrolment", dt.date(2026, 1, 1))
+    three = {"preferred_channel": "text", "service_rating": "4", "trust": "5"}
+    # Randomized: 3 in A (2 answered three questions each), 2 in B (1 answered twice).
+    _enrol(experiment, "a1", "A", "random", "completed", three)
+    _enrol(experiment, "a2", "A", "random", "completed", three)
+    _enrol(experiment, "a3", "A", "random", "no_response", {})
+    _enrol(experiment, "b1", "B", "random", "partial", {"preferred_channel": "email", "trust": "2"})
+    _enrol(experiment, "b2", "B", "random", "asked", {"trust": ""})  # unreadable: no answer
+    # Imported with their group: 1 in B, answered.
+    _enrol(experiment, "i1", "B", "imported", "no_response", {"preferred_channel": "text"})
+    # Not randomized (division not live yet): in the list's old count, never in the report's.
+    for i in range(4):
+        _enrol(experiment, f"r{i}", "B", "rollout", "completed", three)
+
+    analyst = signed_in(Role.ANALYST)
+    listed = analyst.get("/staff/experiments")
+    row = listed.context["rows"][0]
+    report = analyst.get(f"/staff/experiments/{experiment.pk}")
+    figures = report.context["f"]
+
+    assert (
+        (row["A"], row["B"]) == (figures["allocation"]["A"], figures["allocation"]["B"]) == (3, 3)
+    )
+    answered = figures["response"]["A"]["responded"] + figures["response"]["B"]["responded"]
+    assert row["answered"] == report.context["answered"] == answered == 4
+    assert row["not_randomized"] == figures["allocation"]["rollout"] == 4
+    list_page, report_page = listed.content.decode(), report.content.decode()
+    for label in ("Group A: people randomized", "People who answered", "Not randomized"):
+        assert label in list_page and label in report_page
+    assert "<td>3</td>" in list_page and "<td>4</td>" in list_page
+    assert "<td>7</td>" not in list_page  # Group B with the rollout people
+    assert "<td>21</td>" not in list_page  # every answer row, not people

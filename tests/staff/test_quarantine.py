@@ -13,10 +13,11 @@ from django.urls import reverse
 from tests.conftest import make_record
 from tests.web.conftest import quarantine
 from victim_notify.accounts.models import AuditEvent, Role
-from victim_notify.agencies.models import Agency
+from victim_notify.agencies.models import Agency, OffenseCode, OffenseText
 from victim_notify.intake.files import read_csv
 from victim_notify.intake.models import QuarantinedRecord, QuarantineStatus, Report
 from victim_notify.intake.store import ingest
+from victim_notify.staff.quarantine import field_label
 
 pytestmark = pytest.mark.django_db
 
@@ -110,13 +111,138 @@ def test_a_bad_phone_shows_its_error_next_to_an_input_holding_the_value(signed_i
     html = signed_in(Role.CLERK).get(record_url(record)).content.decode()
 
     block = field_block(html, "fix-0")
-    assert "party 1 – phone" in block
+    assert ">Person 1 – phone</label>" in block
     assert "/parties/0/phone" in block
     assert "at most 40 characters" in block
     assert 'aria-invalid="true"' in block
     assert input_value(html, "fix-0") == TOO_LONG_PHONE
     assert input_value(html, "fix-0-at") == "/parties/0/phone"
     assert "Save and replay" in html and "<textarea" in html
+
+
+def add_offense(agency: Agency, code: str, title: str) -> OffenseCode:
+    offense = OffenseCode.objects.create(
+        agency=agency, code=code, title=title, section=agency.sections.first()
+    )
+    # Messages about a report need the offense in words, or scheduling them fails.
+    OffenseText.objects.create(
+        offense=offense,
+        language="en",
+        title=title,
+        explanation="Someone tricked you out of money or property.",
+        explanation_short="Someone tricked you out of money.",
+        next_steps="A detective reviews the report.",
+        next_steps_short="A detective reviews it.",
+    )
+    return offense
+
+
+def datalist(html: str, list_id: str) -> str:
+    start = html.index(f'<datalist id="{list_id}">')
+    return html[start : html.index("</datalist>", start)]
+
+
+def test_an_unknown_offense_code_is_offered_the_agencys_codes_and_no_others(
+    signed_in, agency, other_agency
+):
+    add_offense(agency, "26A", "False Pretenses/Swindle/Confidence Game")
+    add_offense(other_agency, "99Z", "Only in the other agency")
+    record = quarantine(agency, make_record(report_number="T-Q-26", offenses=["26"]))
+
+    html = signed_in(Role.CLERK).get(record_url(record)).content.decode()
+
+    block = field_block(html, "fix-0")
+    assert ">Offense 1</label>" in block and "<code>/offenses/0</code>" in block
+    assert "Codes this agency uses; pick the one the RMS meant." in block
+    assert re.search(r'<input[^>]*name="fix-0"[^>]*list="offense-codes"', html)
+    assert input_value(html, "fix-0") == "26"  # the bad value stays, to be corrected
+    offered = datalist(html, "offense-codes")
+    assert '<option value="26A" label="False Pretenses/Swindle/Confidence Game">' in offered
+    assert '<option value="23F" label="Theft From Motor Vehicle">' in offered
+    assert "99Z" not in html and "Only in the other agency" not in html
+    assert html.count('<datalist id="offense-codes">') == 1
+
+
+def test_fixing_an_offense_with_a_listed_code_replays_the_record(signed_in, agency):
+    add_offense(agency, "26A", "False Pretenses/Swindle/Confidence Game")
+    record = quarantine(agency, make_record(report_number="T-Q-26", offenses=["23F", "26"]))
+    client = signed_in(Role.CLERK)
+
+    page = client.get(record_url(record)).content.decode()
+    assert input_value(page, "fix-0-at") == "/offenses/1"
+    assert ">Offense 2</label>" in page
+
+    response = fix(client, record, **{"fix-0": "26A"})
+
+    assert response.status_code == 302
+    assert Report.objects.get(report_number="T-Q-26").offense_codes == ["23F", "26A"]
+    record.refresh_from_db()
+    assert record.status == QuarantineStatus.REPLAYED
+
+
+def test_an_unknown_division_is_offered_the_agencys_divisions(signed_in, agency):
+    record = quarantine(agency, make_record(report_number="T-Q-D", division="WEST"))
+    client = signed_in(Role.CLERK)
+
+    html = client.get(record_url(record)).content.decode()
+
+    block = field_block(html, "fix-0")
+    assert ">Division</label>" in block and "<code>/division</code>" in block
+    assert re.search(r'<input[^>]*name="fix-0"[^>]*list="division-codes"', html)
+    offered = datalist(html, "division-codes")
+    assert '<option value="W"' in offered and '<option value="E"' in offered
+    assert "offense-codes" not in html
+
+    assert fix(client, record, **{"fix-0": "W"}).status_code == 302
+    assert Report.objects.get(report_number="T-Q-D").division.code == "W"
+
+
+def test_an_offenses_cell_of_a_csv_file_lists_the_codes_without_replacing_the_cell(
+    signed_in, agency
+):
+    rows = (
+        "report_number,status,reported_at,officer_name,division,offenses,party_id,role,phone\n"
+        f"T-CSV-2,approved,2026-12-01T10:15:00,Dana Whitfield,W,23F;26,1,victim,{GOOD_PHONE}\n"
+    )
+    ingest(agency, read_csv(rows.encode()), source="file", source_name="rms.csv")
+    record = QuarantinedRecord.objects.get(report_number="T-CSV-2")
+
+    html = signed_in(Role.CLERK).get(record_url(record)).content.decode()
+
+    block = field_block(html, "fix-0")
+    assert ">Offenses</label>" in block and "separated by a semicolon" in block
+    assert 'list="offense-codes"' not in html  # one suggestion would replace both codes
+    assert "<code>23F</code>" in html and "Theft From Motor Vehicle" in html
+
+
+@pytest.mark.parametrize(
+    ("pointer", "label"),
+    [
+        ("/offenses/0", "Offense 1"),
+        ("/offenses", "Offenses"),
+        ("/division", "Division"),
+        ("/reported_at", "Reported at"),
+        ("/report_number", "Report number"),
+        ("/officer/name", "Officer – name"),
+        ("/parties/0/phone", "Person 1 – phone"),
+        ("/parties/2/date_of_birth", "Person 3 – date of birth"),
+        ("/parties/0/relationships/1/code", "Person 1 – relationship 2 – code"),
+        ("/parties/0/nickname", "Person 1 – nickname"),
+        ("/surprise", "surprise"),
+        ("", "The whole record"),
+    ],
+)
+def test_pointers_read_as_plain_labels(pointer, label):
+    assert field_label(pointer) == label
+
+
+def test_the_list_names_each_error_in_words_beside_its_pointer(signed_in, agency):
+    bad_phone_record(agency)
+
+    html = signed_in(Role.CLERK).get(reverse("staff:quarantine")).content.decode()
+
+    assert '<strong>Person 1 – phone</strong> <code class="quarantine-pointer">' in html
+    assert 'class="table-wrap quarantine-table-wrap"' in html
 
 
 def test_viewing_a_record_is_audited_without_its_content(signed_in, agency):

@@ -145,3 +145,11 @@ def test_an_admin_sign_in_needs_the_code_too_and_is_recorded(agency) -> None:  #
     )
     assert client.get("/admin/").status_code == 200
     assert AuditEvent.objects.filter(action="login.succeeded", actor_label="root").exists()
+
+
+def test_a_page_outside_the_role_explains_itself_and_offers_the_ones_it_can_open(agency) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(Client(), make_staff(agency, Role.CLERK))
+    response = client.get("/staff/config")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "not open to your role" in page and 'href="/staff/quarantine"' in page

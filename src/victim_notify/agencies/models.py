@@ -12,18 +12,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SensitiveCategory(models.TextChoices):
     """Kinds of case where a text or email could put a victim at risk or cause harm."""
 
-    DOMESTIC_VIOLENCE = "domestic_violence", "Domestic violence"
-    SEXUAL_OFFENSE = "sexual_offense", "Sexual offense"
-    CHILD_ABUSE = "child_abuse", "Child abuse"
-    DEATH = "death", "Homicide or death investigation"
-    SUICIDE = "suicide", "Suicide"
-    HUMAN_TRAFFICKING = "human_trafficking", "Human trafficking"
-    STALKING = "stalking", "Stalking"
+    DOMESTIC_VIOLENCE = "domestic_violence", _("Domestic violence")
+    SEXUAL_OFFENSE = "sexual_offense", _("Sexual offense")
+    CHILD_ABUSE = "child_abuse", _("Child abuse")
+    DEATH = "death", _("Homicide or death investigation")
+    SUICIDE = "suicide", _("Suicide")
+    HUMAN_TRAFFICKING = "human_trafficking", _("Human trafficking")
+    STALKING = "stalking", _("Stalking")
 
 
 DEFAULT_EXCLUDED_CATEGORIES = [choice.value for choice in SensitiveCategory]
@@ -246,11 +247,11 @@ class InvestigativeSection(models.Model):
 
 
 class OffenseGroup(models.TextChoices):
-    PERSON = "person", "Crime against a person"
-    PROPERTY = "property", "Property crime"
-    SOCIETY = "society", "Crime against society"
-    TRAFFIC = "traffic", "Traffic"
-    OTHER = "other", "Other"
+    PERSON = "person", _("Crime against a person")
+    PROPERTY = "property", _("Property crime")
+    SOCIETY = "society", _("Crime against society")
+    TRAFFIC = "traffic", _("Traffic")
+    OTHER = "other", _("Other")
 
 
 class OffenseCode(models.Model):

@@ -7,11 +7,12 @@ report that lists it.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ContactKind(models.TextChoices):
-    PHONE = "phone", "Phone"
-    EMAIL = "email", "Email"
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
 
 
 class ContactManager(models.Manager["Contact"]):
@@ -19,7 +20,7 @@ class ContactManager(models.Manager["Contact"]):
         """The id of each (kind, value), creating the contacts that do not exist yet. Safe when
         several processes add the same contact at once."""
         found: dict[tuple[str, str], int] = {}
-        for kind in {k for k, _ in pairs}:
+        for kind in {k for k, _value in pairs}:
             values = [v for k, v in pairs if k == kind]
             for start in range(0, len(values), 500):
                 batch = values[start : start + 500]
@@ -57,10 +58,10 @@ class Contact(models.Model):
 
 
 class OptOutSource(models.TextChoices):
-    STAFF = "staff", "Recorded by staff"
-    COMMAND = "command", "Recorded by command"
-    REPLY = "reply", "Reply keyword"
-    PROVIDER = "provider", "Reported by the provider"
+    STAFF = "staff", _("Recorded by staff")
+    COMMAND = "command", _("Recorded by command")
+    REPLY = "reply", _("Reply keyword")
+    PROVIDER = "provider", _("Reported by the provider")
 
 
 class OptOut(models.Model):

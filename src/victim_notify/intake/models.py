@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
-    API = "api", "API"
-    FILE = "file", "File"
-    SIMULATOR = "simulator", "Simulated feed"
-    REPLAY = "replay", "Replayed from quarantine"
+    API = "api", _("API")
+    FILE = "file", _("File")
+    SIMULATOR = "simulator", _("Simulated feed")
+    REPLAY = "replay", _("Replayed from quarantine")
 
 
 class Report(models.Model):
@@ -79,8 +79,8 @@ class PartyRole(models.TextChoices):
 
 
 class PartyKind(models.TextChoices):
-    PERSON = "person", "Person"
-    BUSINESS = "business", "Business"
+    PERSON = "person", _("Person")
+    BUSINESS = "business", _("Business")
 
 
 class Party(models.Model):
@@ -136,9 +136,9 @@ class Party(models.Model):
 
 
 class QuarantineStatus(models.TextChoices):
-    HELD = "held", "Held"
-    REPLAYED = "replayed", "Replayed"
-    DISCARDED = "discarded", "Discarded"
+    HELD = "held", _("Held")
+    REPLAYED = "replayed", _("Replayed")
+    DISCARDED = "discarded", _("Discarded")
 
 
 class QuarantinedRecord(models.Model):

@@ -9,22 +9,23 @@ from __future__ import annotations
 import uuid
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from victim_notify.rules.models import Channel
 
 
 class MessageKind(models.TextChoices):
-    REPORT_FILED = "report_filed", "Report filed (the 8 key facts)"
-    OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmed"
-    OPT_IN_CONFIRMATION = "opt_in_confirmation", "Opt-in confirmed"
-    HELP = "help", "Help"
-    AUTO_REPLY = "auto_reply", "Answer to a reply"
-    URGENT_ANSWER = "urgent_answer", "Answer to an urgent reply"
-    STAFF_ALERT = "staff_alert", "Urgent reply passed to the on-duty staff"
-    RIGHTS_NOTICE = "rights_notice", "Victims' rights notice (required by law; Group B)"
-    SURVEY_QUESTION = "survey_question", "Survey question"
-    SURVEY_INVITATION = "survey_invitation", "Survey invitation (email, with the web form)"
-    SURVEY_THANKS = "survey_thanks", "Thanks for answering the survey"
+    REPORT_FILED = "report_filed", _("Report filed (the 8 key facts)")
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation", _("Opt-out confirmed")
+    OPT_IN_CONFIRMATION = "opt_in_confirmation", _("Opt-in confirmed")
+    HELP = "help", _("Help")
+    AUTO_REPLY = "auto_reply", _("Answer to a reply")
+    URGENT_ANSWER = "urgent_answer", _("Answer to an urgent reply")
+    STAFF_ALERT = "staff_alert", _("Urgent reply passed to the on-duty staff")
+    RIGHTS_NOTICE = "rights_notice", _("Victims' rights notice (required by law; Group B)")
+    SURVEY_QUESTION = "survey_question", _("Survey question")
+    SURVEY_INVITATION = "survey_invitation", _("Survey invitation (email, with the web form)")
+    SURVEY_THANKS = "survey_thanks", _("Thanks for answering the survey")
 
 
 # Answers to something a person just sent us: they go at once, quiet hours or not.
@@ -131,15 +132,15 @@ class TemplateRevision(models.Model):
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    FAILED_PERMANENT = "failed_permanent", "Failed (permanent)"
-    FAILED_TEMPORARY = "failed_temporary", "Failed (retries exhausted)"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
-    OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED_PERMANENT = "failed_permanent", _("Failed (permanent)")
+    FAILED_TEMPORARY = "failed_temporary", _("Failed (retries exhausted)")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown")
 
 
 FINAL_STATUSES = frozenset(
@@ -295,8 +296,8 @@ class DeliveryEvent(models.Model):
 
 
 class EngagementKind(models.TextChoices):
-    OPEN = "open", "Email opened"
-    CLICK = "click", "Details link opened"
+    OPEN = "open", _("Email opened")
+    CLICK = "click", _("Details link opened")
 
 
 class Engagement(models.Model):

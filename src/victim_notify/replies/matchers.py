@@ -20,6 +20,9 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 # --- whole-message keywords ----------------------------------------------------------------------
 
@@ -290,18 +293,18 @@ URGENCY_RULES: Mapping[str, tuple[str, ...]] = {
 }
 
 #: What each urgency rule means, in the words staff read on the inbox and the alert email.
-URGENCY_LABELS: Mapping[str, str] = {
-    "help": "asks for help",
-    "send_police": "asks for police or an ambulance",
-    "threat": "a threat",
-    "offender_here": "offender there or coming",
-    "offender_contact": "offender keeps making contact",
-    "self_harm": "may harm themself",
-    "injury": "someone hurt",
-    "fire": "fire",
-    "weapon": "a weapon",
-    "child_taken": "a child taken",
-    "hiding": "hiding",
+URGENCY_LABELS: Mapping[str, Any] = {
+    "help": _("asks for help"),
+    "send_police": _("asks for police or an ambulance"),
+    "threat": _("a threat"),
+    "offender_here": _("offender there or coming"),
+    "offender_contact": _("offender keeps making contact"),
+    "self_harm": _("may harm themself"),
+    "injury": _("someone hurt"),
+    "fire": _("fire"),
+    "weapon": _("a weapon"),
+    "child_taken": _("a child taken"),
+    "hiding": _("hiding"),
 }
 
 
@@ -357,7 +360,7 @@ def normalise(text: str) -> str:
     (punctuation, emoji, symbols) into a space, collapse whitespace. Only for matching: the
     reply is stored and shown as the victim wrote it. Repeats until stable, so it is idempotent
     even for characters whose compatibility form casefolds again."""
-    for _ in range(5):
+    for _attempt in range(5):
         folded = unicodedata.normalize("NFKD", text.casefold())
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
         folded = folded.translate(_APOSTROPHES)

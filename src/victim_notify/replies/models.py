@@ -7,16 +7,17 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from victim_notify.replies.matchers import URGENCY_LABELS
 
 
 class Intent(models.TextChoices):
-    OPT_OUT = "opt_out", "Opt-out"
-    OPT_IN = "opt_in", "Opt-in"
-    HELP = "help", "Help"
-    SURVEY_ANSWER = "survey", "Survey answer"
-    MESSAGE = "message", "Message"
+    OPT_OUT = "opt_out", _("Opt-out")
+    OPT_IN = "opt_in", _("Opt-in")
+    HELP = "help", _("Help")
+    SURVEY_ANSWER = "survey", _("Survey answer")
+    MESSAGE = "message", _("Message")
 
 
 class InboundMessage(models.Model):
@@ -80,4 +81,4 @@ class InboundMessage(models.Model):
     @property
     def urgent_reasons(self) -> str:
         """Why it was flagged, in words staff read (an agency's own rule shows its name)."""
-        return ", ".join(URGENCY_LABELS.get(term, term) for term in self.urgent_terms)
+        return ", ".join(str(URGENCY_LABELS.get(term, term)) for term in self.urgent_terms)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Channel(models.TextChoices):
-    SMS = "sms", "Text message"
-    EMAIL = "email", "Email"
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
 
 
 class Decision(models.Model):

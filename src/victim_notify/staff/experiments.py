@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -23,7 +24,13 @@ from django.utils.translation import gettext_lazy
 from victim_notify.accounts.audit import record_request
 from victim_notify.agencies.models import Agency
 from victim_notify.staff.access import can, requires
-from victim_notify.surveys.models import Experiment, Participant, Response, SurveyStatus
+from victim_notify.surveys.models import (
+    Assignment,
+    Experiment,
+    Participant,
+    Response,
+    SurveyStatus,
+)
 from victim_notify.surveys.setup import create_experiment
 
 EXPORTS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -64,32 +71,47 @@ def _of_agency(request: HttpRequest, experiment_id: int) -> Experiment:
     )
 
 
+# The report's own definitions (surveys/analysis.py), so that the list and the report agree:
+# the comparisons count people randomized (or imported with the group they were randomized
+# into), never the people whose division was not live yet; a person "answered" when they were
+# surveyed and gave at least one readable answer, however many answers they gave.
+COMPARED = (Assignment.RANDOM, Assignment.IMPORTED)
+NOT_SURVEYED = (SurveyStatus.WAITING, SurveyStatus.UNREACHABLE, SurveyStatus.OFF)
+
+
+def progress(agency: Agency) -> dict[int, dict[str, int]]:
+    """Per experiment: people randomized in Group A and B, people who answered, and people
+    enrolled but not randomized (their division was not live yet)."""
+    figures: dict[int, Counter[str]] = defaultdict(Counter)
+    enrolled = Participant.objects.filter(experiment__agency=agency).order_by()
+    for experiment_id, group, assignment in enrolled.values_list(
+        "experiment_id", "group", "assignment"
+    ):
+        figures[experiment_id][group if assignment in COMPARED else "not_randomized"] += 1
+    readable = Response.objects.filter(participant=OuterRef("pk")).exclude(value="")
+    answered = (
+        enrolled.filter(assignment__in=COMPARED, group__in=("A", "B"))
+        .exclude(survey_status__in=NOT_SURVEYED)
+        .filter(Exists(readable))
+        .values_list("experiment_id", flat=True)
+    )
+    for experiment_id in answered:
+        figures[experiment_id]["answered"] += 1
+    return {
+        pk: {key: c[key] for key in ("A", "B", "answered", "not_randomized")}
+        for pk, c in figures.items()
+    }
+
+
 @requires("experiments")
 def experiment_list(request: HttpRequest) -> HttpResponse:
     agency = request.agency  # type: ignore[attr-defined]
     experiments = list(Experiment.objects.filter(agency=agency).order_by("-starts_on", "name"))
-    groups: Counter[tuple[int, str]] = Counter()
-    for row in (
-        Participant.objects.filter(experiment__agency=agency)
-        .values_list("experiment_id", "group")
-        .order_by()
-    ):
-        groups[row] += 1
-    answers = Counter(
-        Response.objects.filter(participant__experiment__agency=agency)
-        .exclude(value="")
-        .values_list("participant__experiment_id", flat=True)
-        .order_by()
-    )
+    figures = progress(agency)
+    empty = {"A": 0, "B": 0, "answered": 0, "not_randomized": 0}
     today = _today(agency)
     rows = [
-        {
-            "experiment": e,
-            "a": groups[(e.pk, "A")],
-            "b": groups[(e.pk, "B")],
-            "answers": answers[e.pk],
-            "status": status_of(e, today),
-        }
+        {"experiment": e, "status": status_of(e, today)} | figures.get(e.pk, empty)
         for e in experiments
     ]
     return render(
@@ -146,6 +168,8 @@ def experiment_report(request: HttpRequest, experiment_id: int) -> HttpResponse:
         {
             "experiment": experiment,
             "f": figures,
+            "answered": figures["response"]["A"]["responded"]
+            + figures["response"]["B"]["responded"],
             "charts": drawn,
             "status": status_of(experiment, _today(request.agency)),  # type: ignore[attr-defined]
             "can_configure": can(request.user, "configure"),

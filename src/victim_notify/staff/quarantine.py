@@ -4,6 +4,7 @@ or discards it with a reason."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -13,12 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from victim_notify.accounts.audit import record_request
+from victim_notify.agencies.models import Agency, Division, OffenseCode
 from victim_notify.intake import corrections
 from victim_notify.intake.models import QuarantinedRecord, QuarantineStatus, Report, Source
 from victim_notify.intake.replay import read_raw, replay
@@ -54,6 +57,45 @@ class QuarantineFilter(forms.Form):
     )
 
 
+@dataclass(frozen=True)
+class Suggestions:
+    """The agency's own codes offered for a field that holds one of them, since clerks cannot
+    open the configuration to look them up."""
+
+    list_id: str  # the <datalist> id; "" when the field holds several codes (a CSV cell)
+    options: list[tuple[str, str]]  # (code, what it means)
+    hint: Promise
+
+
+OFFENSE_HINT = gettext_lazy("Codes this agency uses; pick the one the RMS meant.")
+OFFENSE_CELL_HINT = gettext_lazy(
+    "Codes this agency uses; pick the ones the RMS meant, separated by a semicolon (;)."
+)
+DIVISION_HINT = gettext_lazy("Divisions of this agency; pick the one the RMS meant.")
+
+
+def suggestions_for(agency: Agency, pointer: str) -> Suggestions | None:
+    """Codes to offer for the field at `pointer`: offense codes for an offense, divisions for
+    the division; None for any other field."""
+    parts = corrections.tokens(pointer)
+    if parts[:1] == ["offenses"] and len(parts) <= 2:
+        offenses = OffenseCode.objects.filter(agency=agency).order_by("code")
+        options = [(o.code, o.title) for o in offenses]
+        if len(parts) == 2:
+            return Suggestions("offense-codes", options, OFFENSE_HINT)
+        return Suggestions("", options, OFFENSE_CELL_HINT)  # a CSV cell: "23F;220"
+    if parts == ["division"]:
+        divisions = Division.objects.filter(agency=agency).order_by("code")
+        return Suggestions("division-codes", [(d.code, d.name) for d in divisions], DIVISION_HINT)
+    return None
+
+
+@dataclass(frozen=True)
+class CorrectionInput:
+    field: forms.BoundField
+    suggestions: Suggestions | None
+
+
 class CorrectionForm(forms.Form):
     """One input per field an error points at, and the whole raw record for anything else.
     Which field each input edits travels with the form, since the errors shown after a failed
@@ -69,26 +111,56 @@ class CorrectionForm(forms.Form):
         ),
     )
 
-    def __init__(self, pointers: list[str], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, pointers: list[str], *args: Any, agency: Agency | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.pointers = pointers
+        self.suggestions: dict[str, Suggestions] = {}
         for n, pointer in enumerate(pointers):
-            self.fields[f"fix-{n}"] = forms.CharField(
+            name = f"fix-{n}"
+            field = forms.CharField(
                 label=field_label(pointer),
-                help_text=format_html("<code>{}</code>", pointer),
+                help_text=format_html(
+                    '<span class="quarantine-pointer">{} <code>{}</code></span>',
+                    _("In the record:"),
+                    pointer,
+                ),
                 required=False,
                 strip=False,
                 max_length=10_000,
             )
-            self.fields[f"fix-{n}-at"] = forms.CharField(required=False, widget=forms.HiddenInput)
+            described = [f"id_{name}_helptext"]
+            offered = suggestions_for(agency, pointer) if agency is not None else None
+            if offered is not None:
+                self.suggestions[name] = offered
+                described.append(f"id_{name}_hint")
+                if offered.list_id:
+                    field.widget.attrs.update(list=offered.list_id, autocomplete="off")
+            field.widget.attrs["aria-describedby"] = " ".join(described)
+            self.fields[name] = field
+            self.fields[f"{name}-at"] = forms.CharField(required=False, widget=forms.HiddenInput)
             # What the input showed: only a changed input is an edit, so a correction made in
             # the full record is not undone by the unchanged input beside it.
-            self.fields[f"fix-{n}-was"] = forms.CharField(
+            self.fields[f"{name}-was"] = forms.CharField(
                 required=False, strip=False, widget=forms.HiddenInput
             )
 
-    def inputs(self) -> list[forms.BoundField]:
-        return [self[f"fix-{n}"] for n in range(len(self.pointers))]
+    def inputs(self) -> list[CorrectionInput]:
+        return [
+            CorrectionInput(self[f"fix-{n}"], self.suggestions.get(f"fix-{n}"))
+            for n in range(len(self.pointers))
+        ]
+
+    def datalists(self) -> list[Suggestions]:
+        """Each list once, however many inputs offer it."""
+        lists = {s.list_id: s for s in self.suggestions.values() if s.list_id}
+        return list(lists.values())
+
+    def mark_invalid(self, name: str) -> None:
+        attrs = self.fields[name].widget.attrs
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{attrs['aria-describedby']} id_{name}_error"
 
     def edits(self) -> dict[str, str]:
         """The inputs the clerk changed, by the pointer each edits."""
@@ -114,28 +186,80 @@ class DiscardForm(forms.Form):
     )
 
 
+# Words for the fields of a record, by the name the RMS sends. The first word of a label is
+# capitalised ("Reported at", "Person 1"); the words after it are not ("Person 1 – phone").
+REPORT_FIELDS = {
+    "report_number": gettext_lazy("Report number"),
+    "status": gettext_lazy("Status"),
+    "reported_at": gettext_lazy("Reported at"),
+    "occurred_at": gettext_lazy("Occurred at"),
+    "officer": gettext_lazy("Officer"),
+    "officer_name": gettext_lazy("Officer name"),
+    "officer_badge": gettext_lazy("Officer badge"),
+    "division": gettext_lazy("Division"),
+    "offenses": gettext_lazy("Offenses"),
+    "domestic_violence": gettext_lazy("Domestic violence"),
+    "do_not_notify": gettext_lazy("Do not notify"),
+    "parties": gettext_lazy("People"),
+}
+NESTED_FIELDS = {
+    "name": gettext_lazy("name"),
+    "badge": gettext_lazy("badge"),
+    "party_id": gettext_lazy("person ID"),
+    "role": gettext_lazy("role"),
+    "kind": gettext_lazy("person or business"),
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "business_name": gettext_lazy("business name"),
+    "phone": gettext_lazy("phone"),
+    "email": gettext_lazy("email"),
+    "language": gettext_lazy("language"),
+    "date_of_birth": gettext_lazy("date of birth"),
+    "juvenile": gettext_lazy("juvenile"),
+    "relationships": gettext_lazy("relationships"),
+    "code": gettext_lazy("code"),
+}
+NUMBERED_FIELDS = {
+    ("parties", True): gettext_lazy("Person %(n)s"),
+    ("offenses", True): gettext_lazy("Offense %(n)s"),
+    ("relationships", False): gettext_lazy("relationship %(n)s"),
+}
+
+
 def field_label(pointer: str) -> str:
-    """ "/parties/0/phone" → "party 1 – phone": a pointer in words a clerk reads."""
+    """ "/parties/0/phone" → "Person 1 – phone": a pointer in words a clerk reads. A name we do
+    not know is shown as the record spells it."""
+    try:
+        parts = corrections.tokens(pointer)
+    except corrections.CorrectionError:
+        return pointer
     words: list[str] = []
-    numbered = {
-        "parties": _("party %(n)s"),
-        "offenses": _("offense %(n)s"),
-        "relationships": _("relationship %(n)s"),
-    }
-    parts = corrections.tokens(pointer) if pointer.startswith("/") else []
     for index, part in enumerate(parts):
+        first = not words
         following = parts[index + 1] if index + 1 < len(parts) else ""
-        if part in numbered and following.isdigit():
+        numbered = NUMBERED_FIELDS.get((part, first))
+        if numbered is not None and following.isdigit():
+            words.append(str(numbered % {"n": int(following) + 1}))
             continue
         previous = parts[index - 1] if index else ""
-        if part.isdigit() and previous in numbered:
-            words.append(numbered[previous] % {"n": int(part) + 1})
-        else:
-            words.append(part.replace("_", " "))
-    return " – ".join(words) or _("the whole record")
+        if part.isdigit() and (previous, index == 1) in NUMBERED_FIELDS:
+            continue  # already in the word before it
+        known = (REPORT_FIELDS if first else NESTED_FIELDS).get(part)
+        words.append(str(known) if known is not None else part)
+    return " – ".join(words) or _("The whole record")
 
 
-def correction_form(raw: str, errors: list[dict[str, str]]) -> CorrectionForm:
+def labelled(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Stored errors, each with its pointer in words beside it."""
+    return [
+        {**error, "label": field_label(error["pointer"]) if error.get("pointer") else ""}
+        for error in errors
+    ]
+
+
+def correction_form(
+    raw: str, errors: list[dict[str, str]], agency: Agency | None = None
+) -> CorrectionForm:
     """The form for `raw`, an input per field an error points at, each filled with what `raw`
     holds there and showing its errors; errors about the record as a whole go on top."""
     pointers: list[str] = []
@@ -149,7 +273,7 @@ def correction_form(raw: str, errors: list[dict[str, str]]) -> CorrectionForm:
     for n, pointer in enumerate(pointers):
         data[f"fix-{n}"] = data[f"fix-{n}-was"] = corrections.value_at(raw, pointer)
         data[f"fix-{n}-at"] = pointer
-    form = CorrectionForm(pointers, data)
+    form = CorrectionForm(pointers, data, agency=agency)
     form.is_valid()
     by_field: dict[str, list[str]] = {}
     for field, error in placed:
@@ -163,9 +287,7 @@ def correction_form(raw: str, errors: list[dict[str, str]]) -> CorrectionForm:
         if pointer in by_field:
             # One message per field: the error's id is what the input is described by.
             form.add_error(f"fix-{n}", "; ".join(by_field[pointer]))
-            attrs = form.fields[f"fix-{n}"].widget.attrs
-            attrs["aria-invalid"] = "true"
-            attrs["aria-describedby"] = f"id_fix-{n}_helptext id_fix-{n}_error"
+            form.mark_invalid(f"fix-{n}")
     return form
 
 
@@ -190,7 +312,7 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
             links[name] = "?" + query.urlencode()
     rows = []
     for record in page.object_list:
-        errors = record.errors or []
+        errors = labelled(record.errors or [])
         rows.append(
             {
                 "record": record,
@@ -216,7 +338,7 @@ def _record_page(
     record_request(request, "quarantine.viewed", target=record)
     held = record.status == QuarantineStatus.HELD
     if held and form is None:
-        form = correction_form(record.raw, record.errors or [])
+        form = correction_form(record.raw, record.errors or [], request.agency)  # type: ignore[attr-defined]
     context = {
         "record": record,
         "source": SOURCES.get(record.source, record.source),
@@ -225,7 +347,7 @@ def _record_page(
         "form": form,
         "discard": discard or DiscardForm(),
         "still_invalid": still_invalid,
-        "stored_errors": record.errors or [],
+        "stored_errors": labelled(record.errors or []),
         "raw": corrections.readable(record.raw),
     }
     with timezone.override(request.agency.zone):  # type: ignore[attr-defined]
@@ -255,7 +377,7 @@ def _posted_pointers(request: HttpRequest) -> list[str]:
 
 
 def _save_and_replay(request: HttpRequest, record: QuarantinedRecord) -> HttpResponse:
-    form = CorrectionForm(_posted_pointers(request), request.POST)
+    form = CorrectionForm(_posted_pointers(request), request.POST, agency=request.agency)  # type: ignore[attr-defined]
     if not form.is_valid():
         return _record_page(request, record, form=form)
     base = form.cleaned_data["raw"].replace("\r\n", "\n")
@@ -269,7 +391,7 @@ def _save_and_replay(request: HttpRequest, record: QuarantinedRecord) -> HttpRes
     found = corrections.problems(request.agency, edited, record.record_index or 0)  # type: ignore[attr-defined]
     if found:
         _audit_replay(request, record, fields, "still_invalid")
-        again = correction_form(edited, [e.as_dict() for e in found])
+        again = correction_form(edited, [e.as_dict() for e in found], request.agency)  # type: ignore[attr-defined]
         return _record_page(request, record, form=again, still_invalid=True)
 
     claimed = QuarantinedRecord.objects.filter(pk=record.pk, status=QuarantineStatus.HELD).update(

@@ -40,6 +40,15 @@ CANCEL_REASONS: dict[str, str] = {
     "staff_other": _("Another reason"),
 }
 
+# Why staff mark a person do-not-contact, recorded as a code in the audit trail. A fixed list
+# for the same reason as above; giving one is optional.
+DO_NOT_CONTACT_REASONS: dict[str, str] = {
+    "person_asked": _("The person asked not to be contacted about this report"),
+    "safety": _("Contact could put the person at risk"),
+    "not_their_contact": _("The phone or email reaches someone else"),
+    "other": _("Another reason"),
+}
+
 # Answers to something the person wrote go whatever staff decide about notices: they asked.
 _ANSWERS = frozenset(
     {

@@ -26,11 +26,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from victim_notify.accounts.audit import record_request, terms_hash
+from victim_notify.accounts.models import AuditEvent
 from victim_notify.agencies.models import Agency, OffenseCode
 from victim_notify.contacts.models import OptOut
 from victim_notify.contacts.normalise import Normalised, normalise_email, normalise_phone
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import Notification, Status
+from victim_notify.rules.models import Decision
 from victim_notify.staff import report_actions, timeline
 from victim_notify.staff.access import can, requires
 
@@ -71,7 +73,8 @@ class ReportRow:
     parties: int
     sent: int
     waiting: int
-    not_sent: int
+    stopped: int  # messages cancelled, failed or expired
+    not_written_to: int  # people the current version decided not to write to at all
 
 
 def _zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
@@ -115,6 +118,7 @@ def rows(agency: Agency, reports: list[Report]) -> list[ReportRow]:
         "report_id", "status"
     ):
         statuses[report_id][status] += 1
+    silent = _not_written_to(reports)
     codes = {code for r in reports for code in r.offense_codes[:1]}
     titles = dict(
         OffenseCode.objects.filter(agency=agency, code__in=codes).values_list("code", "title")
@@ -132,10 +136,25 @@ def rows(agency: Agency, reports: list[Report]) -> list[ReportRow]:
                 parties=parties[report.pk],
                 sent=sent,
                 waiting=waiting,
-                not_sent=sum(counts.values()) - sent - waiting,
+                stopped=sum(counts.values()) - sent - waiting,
+                not_written_to=silent[report.pk],
             )
         )
     return result
+
+
+def _not_written_to(reports: list[Report]) -> Counter[int]:
+    """Per report: the people on it whose every decision on the report's current version was
+    not to send (an excluded offense, a suspect, an opt-out, do-not-contact, ...)."""
+    versions = {r.pk: r.version for r in reports}
+    writes: dict[tuple[int, int], bool] = {}
+    for report_id, version, party_id, send in Decision.objects.filter(
+        report_id__in=versions, party__removed=False
+    ).values_list("report_id", "report_version", "party_id", "send"):
+        if version == versions[report_id]:
+            key = (report_id, party_id)
+            writes[key] = writes.get(key, False) or send
+    return Counter(report_id for (report_id, _party), send in writes.items() if not send)
 
 
 @requires("view_people")
@@ -176,9 +195,12 @@ class PartyRow:
     phone: str
     email: str
     opted_out: list[str]
+    do_not_contact_set: AuditEvent | None  # who marked them do-not-contact, and when
 
 
-def _party_rows(agency: Agency, parties: list[Party]) -> list[PartyRow]:
+def _party_rows(
+    agency: Agency, parties: list[Party], marked: dict[int, AuditEvent]
+) -> list[PartyRow]:
     ids = {cid for p in parties for cid in (p.phone_id, p.email_id) if cid}
     out = set(
         OptOut.objects.filter(agency=agency, revoked_at=None, contact_id__in=ids).values_list(
@@ -198,6 +220,7 @@ def _party_rows(agency: Agency, parties: list[Party]) -> list[PartyRow]:
                 phone=timeline.contact_label("sms", party.phone.value) if party.phone else "",
                 email=party.email.value if party.email else "",
                 opted_out=opted,
+                do_not_contact_set=marked.get(party.pk) if party.do_not_contact else None,
             )
         )
     return result
@@ -221,11 +244,15 @@ def report(request: HttpRequest, report_id: int) -> HttpResponse:
     parties = list(
         found.parties.select_related("phone", "email").order_by("removed", "role", "party_id")
     )
+    marks = timeline.staff_marks(found, parties)
+    entries = timeline.build(found, parties, marks)
     context = {
         "report": found,
         "offenses": _offenses(agency, found.offense_codes),
-        "parties": _party_rows(agency, parties),
-        "entries": timeline.build(found, parties),
+        "parties": _party_rows(agency, parties, timeline.latest_set(marks)),
+        "entries": entries,
+        "relationships": timeline.relationship_legend(entries),
+        "do_not_contact_reasons": list(report_actions.DO_NOT_CONTACT_REASONS.items()),
         "can_act": can(request.user, "act_on_messages"),
         "cancel_reasons": list(report_actions.CANCEL_REASONS.items()),
         "sms_from": timeline.contact_label("sms", agency.sms_from),
@@ -421,7 +448,10 @@ def party_do_not_contact(request: HttpRequest, party_id: int) -> HttpResponse:
         messages.info(request, _("Nothing changed."))
         return _back(party.report_id, f"party-{party.pk}")
     outcome = report_actions.set_do_not_contact(party, value, timezone.now())
-    detail = {"report": party.report_id, "cancelled": outcome.cancelled}
+    detail: dict[str, object] = {"report": party.report_id, "cancelled": outcome.cancelled}
+    reason = request.POST.get("reason", "")
+    if value and reason in report_actions.DO_NOT_CONTACT_REASONS:
+        detail["reason"] = reason
     if value:
         record_request(request, "party.do_not_contact_set", target=party, detail=detail)
         text = ngettext(

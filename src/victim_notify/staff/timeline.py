@@ -5,18 +5,21 @@ receipts, opens and clicks), the replies, and the survey of the people on it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.accounts.models import AuditEvent
 from victim_notify.contacts.normalise import display_phone
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import DeliveryEvent, Engagement, Notification, Status
 from victim_notify.replies.models import InboundMessage
+from victim_notify.rules.models import Decision
 from victim_notify.rules.reasons import Reason
-from victim_notify.staff.report_actions import CANCEL_REASONS, is_held
+from victim_notify.staff.report_actions import CANCEL_REASONS, DO_NOT_CONTACT_REASONS, is_held
 from victim_notify.surveys.models import Participant
 
 # Our status in words staff read, and the badge it wears (never the only sign: words too).
@@ -43,7 +46,44 @@ _ORDER = {
     "engagement": 4,
     "reply": 5,
     "survey": 6,
+    "staff": 7,
 }
+
+DO_NOT_CONTACT_SET = "party.do_not_contact_set"
+DO_NOT_CONTACT_CLEARED = "party.do_not_contact_cleared"
+
+# NIBRS victim-to-offender relationship codes (FBI NIBRS IEPD 2019.1 flat-file codes), which
+# the rules' sentences quote as they are, e.g. "related (PA)".
+RELATIONSHIPS: dict[str, Promise] = {
+    "AQ": _("the victim was an acquaintance"),
+    "BE": _("the victim was a babysittee"),
+    "BG": _("the victim was a boyfriend or girlfriend"),
+    "CF": _("the victim was a child of a boyfriend or girlfriend"),
+    "EE": _("the victim was an employee"),
+    "ER": _("the victim was the employer"),
+    "XR": _("the victim was an ex-boyfriend or ex-girlfriend"),
+    "XS": _("the victim was an ex-spouse"),
+    "OF": _("the victim was another family member"),
+    "CH": _("the victim was a child"),
+    "GC": _("the victim was a grandchild"),
+    "GP": _("the victim was a grandparent"),
+    "IL": _("the victim was an in-law"),
+    "PA": _("the victim was a parent"),
+    "SB": _("the victim was a sibling"),
+    "SE": _("the victim was a spouse"),
+    "CS": _("the victim was a common-law spouse"),
+    "SC": _("the victim was a stepchild"),
+    "SP": _("the victim was a stepparent"),
+    "SS": _("the victim was a stepsibling"),
+    "FR": _("the victim was a friend"),
+    "NE": _("the victim was a neighbor"),
+    "OK": _("the victim was otherwise known"),
+    "RU": _("relationship unknown"),
+    "ST": _("the victim was a stranger"),
+    "VO": _("the victim was the offender"),
+}
+_RELATED = re.compile(r"\brelated \(([A-Z]{2}(?:, [A-Z]{2})*)\)")
+_PARTY_REFERENCE = re.compile(r"\bparty ([^\s();,]+?)(?=[\s();,]|\.?$)")
 
 
 def describe_codes(codes: list[str]) -> list[str]:
@@ -53,6 +93,65 @@ def describe_codes(codes: list[str]) -> list[str]:
 
 def contact_label(channel: str, value: str) -> str:
     return display_phone(value) if channel == "sms" else value
+
+
+def party_label(party: Party) -> str:
+    """How a person is named to staff: their name and role, never the records system's key."""
+    role = party.get_role_display()
+    if party.display_name:
+        return f"{party.display_name} ({str(role).lower()})"
+    return str(_("%(role)s (no name given)") % {"role": role})
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    decision: Decision
+    party_label: str
+    sentence: str
+
+
+def decision_view(decision: Decision, labels: dict[str, str]) -> DecisionView:
+    """The rules' sentence with "party V1" (the records system's key for another person on the
+    report) replaced by that person's name and role."""
+
+    def named(match: re.Match[str]) -> str:
+        return labels.get(match.group(1), match.group(0))
+
+    return DecisionView(
+        decision=decision,
+        party_label=party_label(decision.party),
+        sentence=_PARTY_REFERENCE.sub(named, decision.sentence),
+    )
+
+
+def relationship_legend(entries: list[Entry]) -> list[tuple[str, str]]:
+    """The relationship codes the page's decision sentences quote, with their meaning."""
+    codes = {
+        code
+        for entry in entries
+        if entry.kind == "decision"
+        for found in _RELATED.findall(entry.item.sentence)
+        for code in found.split(", ")
+    }
+    return [(code, str(RELATIONSHIPS.get(code, _("not a known code")))) for code in sorted(codes)]
+
+
+def staff_marks(report: Report, parties: list[Party]) -> list[AuditEvent]:
+    """Every time staff marked a person on this report do-not-contact or cleared it, oldest
+    first, from the audit trail (one query)."""
+    return list(
+        AuditEvent.objects.filter(
+            agency_id=report.agency_id,
+            action__in=(DO_NOT_CONTACT_SET, DO_NOT_CONTACT_CLEARED),
+            object_type=Party._meta.label_lower,
+            object_id__in=[str(p.pk) for p in parties],
+        ).order_by("at", "pk")
+    )
+
+
+def latest_set(marks: list[AuditEvent]) -> dict[int, AuditEvent]:
+    """Per party pk: the entry that last marked them do-not-contact."""
+    return {int(e.object_id): e for e in marks if e.action == DO_NOT_CONTACT_SET}
 
 
 @dataclass
@@ -90,6 +189,23 @@ def message_view(note: Notification) -> MessageView:
 
 
 @dataclass(frozen=True)
+class StaffMark:
+    """Staff marking a person do-not-contact, or clearing it: who, and the reason code."""
+
+    event: AuditEvent
+    party_label: str
+
+    @property
+    def set(self) -> bool:
+        return self.event.action == DO_NOT_CONTACT_SET
+
+    @property
+    def reason(self) -> str:
+        code = (self.event.detail or {}).get("reason", "")
+        return str(DO_NOT_CONTACT_REASONS.get(code, ""))
+
+
+@dataclass(frozen=True)
 class SurveyView:
     participant: Participant
     party_name: str
@@ -107,13 +223,21 @@ class Entry:
         return (self.at, _ORDER[self.kind])
 
 
-def build(report: Report, parties: list[Party]) -> list[Entry]:
+def build(
+    report: Report, parties: list[Party], marks: list[AuditEvent] | None = None
+) -> list[Entry]:
     entries: list[Entry] = [
         Entry(v.received_at, "version", v) for v in report.versions.order_by("number")
     ]
+    labels = {p.party_id: party_label(p) for p in parties}
     entries += [
-        Entry(d.created_at, "decision", d)
+        Entry(d.created_at, "decision", decision_view(d, labels))
         for d in report.decisions.select_related("party").order_by("created_at", "pk")
+    ]
+    names = {p.pk: party_label(p) for p in parties}
+    entries += [
+        Entry(e.at, "staff", StaffMark(e, names.get(int(e.object_id), "")))
+        for e in (staff_marks(report, parties) if marks is None else marks)
     ]
     notes = list(
         Notification.objects.filter(report=report, agency_id=report.agency_id)

@@ -5,6 +5,8 @@ so an agency always keeps one."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from axes.utils import reset as reset_failed_attempts
@@ -15,6 +17,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -26,7 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from victim_notify.accounts.audit import record_request
 from victim_notify.accounts.inactivity import UNUSED_REASON
-from victim_notify.accounts.models import Role, StaffMember
+from victim_notify.accounts.models import AuditEvent, Role, StaffMember
 from victim_notify.accounts.signals import LOCKED_REASON
 from victim_notify.staff.access import requires
 
@@ -46,8 +49,36 @@ def reason_label(reason: str) -> str:
     return str(REASON_LABELS.get(reason, reason))
 
 
+# What each role opens, in words an administrator choosing one understands; it follows
+# access.CAPABILITIES (tests/staff/test_roles.py checks the capabilities themselves).
+ROLE_HELP = {
+    Role.AGENCY_ADMIN: gettext_lazy(
+        "Everything, including staff accounts, text and email providers and the audit log."
+    ),
+    Role.SUPERVISOR: gettext_lazy(
+        "Dashboard, reports and the actions on their messages, replies, quarantine, "
+        "configuration and experiments."
+    ),
+    Role.ADVOCATE: gettext_lazy("Dashboard, reports and the actions on their messages, replies."),
+    Role.CLERK: gettext_lazy("Dashboard, reports (read only) and quarantine."),
+    Role.ANALYST: gettext_lazy("Dashboard and experiment results; no names or contacts."),
+    Role.AUDITOR: gettext_lazy("The audit log only."),
+}
+
+
+def role_help() -> list[dict[str, str]]:
+    return [
+        {"role": str(label), "can": str(ROLE_HELP[Role(value)])} for value, label in Role.choices
+    ]
+
+
 class NewStaffForm(forms.ModelForm):
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)
+    # No role chosen for the administrator: the list's first role is the most powerful one.
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"),
+        choices=[("", gettext_lazy("Choose a role")), *Role.choices],
+        help_text=gettext_lazy("What each role can do is listed below."),
+    )
     password1 = forms.CharField(
         label=gettext_lazy("First password"),
         strip=False,
@@ -120,6 +151,32 @@ def _staff_of_agency(request: HttpRequest, user_id: int) -> StaffMember:
     )
 
 
+def _switched_on(agency: Any, user_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    """When each account was last switched back on, from the audit trail."""
+    latest = (
+        AuditEvent.objects.filter(
+            agency=agency,
+            action="user.enabled",
+            object_type="auth.user",
+            object_id__in=[str(pk) for pk in user_ids],
+        )
+        .order_by()
+        .values("object_id")
+        .annotate(latest=Max("at"))
+    )
+    return {int(row["object_id"]): row["latest"] for row in latest}
+
+
+def last_sign_in(user: Any, switched_on: dt.datetime | None) -> dict[str, Any]:
+    """What the "Last sign-in" shows. Switching an account back on sets last_login to that
+    moment, so the 90-day rule starts afresh; a last_login no later than the latest switch-on
+    is therefore that switch-on, not a sign-in, and is shown as such."""
+    last = user.last_login
+    if last is not None and switched_on is not None and last <= switched_on:
+        return {"signed_in": None, "switched_on": switched_on}
+    return {"signed_in": last, "switched_on": None}
+
+
 def _has_mfa(user: Any) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
@@ -135,17 +192,19 @@ def user_list(request: HttpRequest) -> HttpResponse:
             "user_id", flat=True
         )
     )
+    switched_on = _switched_on(agency, (member.user_id for member in members))  # type: ignore[attr-defined]
     rows = [
         {
             "staff": member,
             "user": member.user,
             "reason": reason_label(member.disabled_reason),
             "mfa": member.user_id in with_mfa,  # type: ignore[attr-defined]
+            "last": last_sign_in(member.user, switched_on.get(member.user_id)),  # type: ignore[attr-defined]
         }
         for member in members
     ]
     with timezone.override(agency.timezone):
-        return render(request, "staff/users.html", {"rows": rows})
+        return render(request, "staff/users.html", {"rows": rows, "roles": role_help()})
 
 
 @requires("users")
@@ -167,7 +226,7 @@ def user_new(request: HttpRequest) -> HttpResponse:
             % {"username": user.get_username()},
         )
         return redirect("staff:user", user_id=user.pk)
-    return render(request, "staff/users_new.html", {"form": form})
+    return render(request, "staff/users_new.html", {"form": form, "roles": role_help()})
 
 
 @requires("users")
@@ -196,6 +255,10 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
         "person": staff.user,
         "reason": reason_label(staff.disabled_reason),
         "mfa": _has_mfa(staff.user),
+        "last": last_sign_in(
+            staff.user,
+            _switched_on(request.agency, [staff.user.pk]).get(staff.user.pk),  # type: ignore[attr-defined]
+        ),
         "is_self": staff.user == request.user,
         "role_form": role_form,
         "password_form": password_form,

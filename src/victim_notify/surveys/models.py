@@ -11,6 +11,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def _new_seed() -> str:
@@ -121,9 +122,9 @@ class Experiment(models.Model):
 
 
 class QuestionKind(models.TextChoices):
-    CHOICE = "choice", "One of a list"
-    SCALE = "scale", "1 to 5"
-    YES_NO = "yes_no", "Yes or no"
+    CHOICE = "choice", _("One of a list")
+    SCALE = "scale", _("1 to 5")
+    YES_NO = "yes_no", _("Yes or no")
 
 
 class Question(models.Model):
@@ -166,25 +167,25 @@ class Question(models.Model):
 
 
 class Group(models.TextChoices):
-    A = "A", "Group A (notified)"
-    B = "B", "Group B (usual practice)"
+    A = "A", _("Group A (notified)")
+    B = "B", _("Group B (usual practice)")
 
 
 class Assignment(models.TextChoices):
-    RANDOM = "random", "Randomized"
-    ROLLOUT = "rollout", "Division not live yet (not randomized)"
-    IMPORTED = "imported", "Imported with its group"
+    RANDOM = "random", _("Randomized")
+    ROLLOUT = "rollout", _("Division not live yet (not randomized)")
+    IMPORTED = "imported", _("Imported with its group")
 
 
 class SurveyStatus(models.TextChoices):
-    WAITING = "waiting", "Survey not due yet"
-    ASKED = "asked", "Survey under way"
-    COMPLETED = "completed", "Answered every question"
-    PARTIAL = "partial", "Answered some questions"
-    NO_RESPONSE = "no_response", "Did not answer"
-    STOPPED = "stopped", "Opted out"
-    UNREACHABLE = "unreachable", "Could not be surveyed"
-    OFF = "off", "Not surveyed"
+    WAITING = "waiting", _("Survey not due yet")
+    ASKED = "asked", _("Survey under way")
+    COMPLETED = "completed", _("Answered every question")
+    PARTIAL = "partial", _("Answered some questions")
+    NO_RESPONSE = "no_response", _("Did not answer")
+    STOPPED = "stopped", _("Opted out")
+    UNREACHABLE = "unreachable", _("Could not be surveyed")
+    OFF = "off", _("Not surveyed")
 
 
 class Participant(models.Model):
