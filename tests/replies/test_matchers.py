@@ -740,3 +740,19 @@ URGENCY_PROBE_HELD_OUT: list[tuple[str, bool, str]] = [
     ("fue una pistola de juguete según el oficial", False, "es"),
     ("ok, ya me llegó el correo", False, "es"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("ya regresó y está afuera de mi casa", "es"),
+        ("He came back and is outside my house", "en"),
+        ("no", ""),
+        ("STOP", ""),
+        ("gracias", ""),
+        ("Gracias por la información", "es"),
+        ("thanks for the info, my son has the receipts", "en"),
+    ],
+)
+def test_the_language_of_a_reply_is_named_only_when_clear(text, language):  # type: ignore[no-untyped-def]
+    assert matchers.reply_language(text) == language

@@ -166,6 +166,14 @@ def test_an_urgent_reply_gets_the_911_answer_and_reaches_the_on_duty_staff(clien
     assert answer.status == Status.DELIVERED  # answers go at once, quiet hours or not
 
 
+def test_someone_told_in_english_who_writes_in_spanish_is_answered_in_spanish(client, notified):
+    assert notified.language == "en"
+    text_in(client, "ya regresó y está afuera de mi casa")
+    [answer] = answers(MessageKind.URGENT_ANSWER)
+    assert answer.language == "es"
+    assert "911" in answer.body and "If you are in danger" not in answer.body
+
+
 def test_the_case_study_statement_is_not_an_emergency(client, notified):
     text_in(client, "Thank you. I will call if assailant comes back.")
     assert not InboundMessage.objects.get().urgent

@@ -126,7 +126,11 @@ def _receive(
     agency = last.agency if last else (agencies[0] if agencies else None)
     word = matchers.keyword(body) if not provider_answered else _provider_word(provider_answered)
     normal = matchers.normalise(body)
-    language = last.language if last else ("es" if normal in _SPANISH_KEYWORDS else "")
+    # Answer in the language the person wrote in, when that is clear: someone told in English
+    # who writes back in Spanish must understand the answer (it may be "call 911").
+    language = matchers.reply_language(body) or (
+        last.language if last else ("es" if normal in _SPANISH_KEYWORDS else "")
+    )
     opted_out = (
         agency is not None
         and OptOut.objects.filter(agency=agency, contact=contact, revoked_at=None).exists()

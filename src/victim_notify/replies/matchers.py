@@ -433,3 +433,29 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!)")
     return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b")
+
+
+# Words that say which language a reply is in: common, short, and not shared by the two.
+_SPANISH_WORDS = frozenset(
+    "el la los las que de del mi mis esta estoy es son por para con una uno y pero ya aqui "
+    "casa afuera ayuda gracias porque cuando donde quien hijo hija esposo senor senora no si "
+    "tengo tiene hay otra vez muy bien policia".split()
+)
+_ENGLISH_WORDS = frozenset(
+    "the is are my me and but he she it to of in on at this that with for you your was "
+    "have has house outside help thanks please when where who son daughter husband again "
+    "very police yes".split()
+)
+
+
+def reply_language(text: str) -> str:
+    """"es" or "en" when a reply is clearly written in it (at least two telling words, more
+    than of the other), else "": one word proves nothing ("no" is both)."""
+    words = normalise(text).split()
+    spanish = sum(w in _SPANISH_WORDS for w in words)
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    if spanish >= 2 and spanish > english:
+        return "es"
+    if english >= 2 and english > spanish:
+        return "en"
+    return ""
