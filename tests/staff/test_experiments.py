@@ -10,14 +10,13 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import make_record
 from tests.web.conftest import take_in
 from victim_notify.accounts.models import AuditEvent, Role
 from victim_notify.agencies.models import Agency
 from victim_notify.surveys.importing import import_answers
-from django.utils import timezone
-
 from victim_notify.surveys.models import Experiment, Participant, Response
 from victim_notify.surveys.setup import create_experiment
 

@@ -292,3 +292,31 @@ def test_do_not_contact_is_a_rule_the_sender_checks_at_hand_off(text):
     text.refresh_from_db()
     assert text.status == Status.CANCELLED
     assert text.status_reason_codes == ["staff_do_not_contact"]
+
+
+def test_do_not_contact_explains_its_scope_and_shows_who_set_it_and_why(signed_in, text):
+    party = text.party
+    client = signed_in(Role.SUPERVISOR)
+    before = client.get(page_of(text)).content.decode()
+    assert "about this report, now and in later versions of it" in before
+    assert "does not stop messages to their phone or email about other reports" in before
+    assert "STOP reply" in before and 'name="reason"' in before
+
+    response = client.post(
+        url("party-do-not-contact", party_id=party.pk), {"reason": "safety"}, follow=True
+    )
+
+    page = response.content.decode()
+    event = AuditEvent.objects.get(action="party.do_not_contact_set")
+    assert event.detail == {"report": party.report_id, "cancelled": 1, "reason": "safety"}
+    assert "Set by supervisor.testville on" in page
+    assert "supervisor.testville marked Ana Ruiz (victim) do not contact" in page
+    assert "Reason given: Contact could put the person at risk" in page
+
+
+def test_do_not_contact_reason_is_a_fixed_code_never_free_text(signed_in, text):
+    client = signed_in(Role.ADVOCATE)
+    client.post(url("party-do-not-contact", party_id=text.party_id), {"reason": "her ex Bob Smith"})
+    event = AuditEvent.objects.get(action="party.do_not_contact_set")
+    assert "reason" not in event.detail
+    assert "Bob" not in json.dumps(event.detail)

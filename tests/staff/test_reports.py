@@ -68,7 +68,7 @@ def test_search_results_summarise_parties_and_messages(signed_in, report):
     client = signed_in(Role.ADVOCATE)
     response = client.post(reverse("staff:reports"), {"by": "number", "q": report.report_number})
     row = response.context["results"][0]
-    assert (row.parties, row.sent, row.waiting, row.not_sent) == (1, 0, 2, 0)
+    assert (row.parties, row.sent, row.waiting, row.stopped, row.not_written_to) == (1, 0, 2, 0, 0)
     assert "23F" in row.offense and "West" in response.content.decode()
 
 
@@ -204,3 +204,90 @@ def test_an_analyst_cannot_open_reports(signed_in, report):
 def test_signed_out_visitor_is_sent_to_sign_in(client, report):
     response = client.get(reverse("staff:report", kwargs={"report_id": report.pk}))
     assert response.status_code == 302 and "/staff/login" in response["Location"]
+
+
+def test_a_report_nobody_is_written_to_counts_the_people_not_written_to(signed_in, agency):
+    record = make_record(offenses=["DV"])
+    record["parties"].append(
+        {
+            "party_id": "2",
+            "role": "victim",
+            "first_name": "Eli",
+            "last_name": "Moss",
+            "phone": "520-555-0161",
+        }
+    )
+    take_in(agency, record)
+    report = Report.objects.get(agency=agency)
+    assert not Decision.objects.filter(report=report, send=True).exists()
+
+    response = signed_in(Role.ADVOCATE).get(reverse("staff:reports"))
+
+    row = response.context["recent"][0]
+    assert (row.sent, row.waiting, row.stopped, row.not_written_to) == (0, 0, 0, 2)
+    assert "2 people not written to" in response.content.decode()
+    assert "0 not sent" not in response.content.decode()
+
+
+def test_decisions_name_the_person_and_explain_relationship_codes(signed_in, agency):
+    record = make_record()
+    record["parties"][0]["relationships"] = [{"party_id": "S1", "code": "PA"}]
+    record["parties"].append({"party_id": "S1", "role": "suspect"})
+    take_in(agency, record)
+    report = Report.objects.get(agency=agency)
+    sentences = " ".join(Decision.objects.filter(report=report).values_list("sentence", flat=True))
+    assert "related (PA)" in sentences
+
+    page = signed_in(Role.CLERK).get(reverse("staff:report", kwargs={"report_id": report.pk}))
+    page = page.content.decode()
+
+    assert "Decision for Ana Ruiz (victim)" in page
+    assert "Decision for Suspect (no name given)" in page
+    assert "Decision for S1" not in page and "Decision for 1" not in page
+    assert "Relationship codes in the decisions below" in page
+    assert "<code>PA</code></dt><dd>the victim was a parent</dd>" in page
+
+
+def test_decision_sentence_names_the_other_party_instead_of_its_key(signed_in, agency):
+    record = make_record()
+    record["parties"].append(
+        {
+            "party_id": "V2",
+            "role": "victim",
+            "first_name": "Eli",
+            "last_name": "Moss",
+            "phone": "(520) 555-0134",
+        }
+    )
+    take_in(agency, record)
+    report = Report.objects.get(agency=agency)
+    assert Decision.objects.filter(report=report, sentence__contains="party 1").exists()
+
+    page = signed_in(Role.CLERK).get(reverse("staff:report", kwargs={"report_id": report.pk}))
+
+    assert "for Ana Ruiz (victim) on this report" in page.content.decode()
+    assert "party 1 " not in page.content.decode()
+
+
+def test_handled_reply_time_is_not_followed_by_a_second_period(signed_in, agency):
+    take_in(agency, make_record())
+    sender.send_due("test")
+    receive(
+        channel="sms",
+        to_address=agency.sms_from,
+        from_address="+15205550134",
+        body="Thanks",
+        provider="test",
+        provider_message_id="reply-2",
+    )
+    from django.utils import timezone
+
+    from victim_notify.replies.models import InboundMessage
+
+    InboundMessage.objects.update(
+        handled_at=timezone.now().replace(hour=23, minute=18), handled_by_name="Sam Advocate"
+    )
+    report = Report.objects.get(agency=agency)
+    page = signed_in(Role.CLERK).get(reverse("staff:report", kwargs={"report_id": report.pk}))
+    page = page.content.decode()
+    assert "Handled by Sam Advocate on" in page and "m.." not in page

@@ -243,3 +243,45 @@ def test_staff_member_rows_are_only_created_for_the_admins_agency(signed_in, oth
     admin = signed_in(Role.AGENCY_ADMIN)
     admin.post("/staff/users/new", new_person(agency=str(other_agency.pk)))
     assert StaffMember.objects.get(user__username="jo.baker").agency.slug == "testville"
+
+
+def test_the_new_user_form_makes_the_admin_choose_a_role(signed_in):  # type: ignore[no-untyped-def]
+    admin = signed_in(Role.AGENCY_ADMIN)
+    page = admin.get("/staff/users/new").content.decode()
+    assert '<option value="" selected>Choose a role</option>' in page
+    assert 'value="agency_admin" selected' not in page
+    response = admin.post("/staff/users/new", new_person(role=""))
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert not get_user_model().objects.filter(username="jo.baker").exists()
+    assert not AuditEvent.objects.filter(action="user.created").exists()
+
+
+def test_what_each_role_can_do_is_shown_on_the_list_and_the_new_user_page(signed_in):  # type: ignore[no-untyped-def]
+    admin = signed_in(Role.AGENCY_ADMIN)
+    for url in ("/staff/users", "/staff/users/new"):
+        page = admin.get(url).content.decode()
+        assert "What each role can do" in page
+        for role in Role:
+            assert f'<th scope="row">{role.label}</th>' in page
+        assert "The audit log only." in page
+        assert "Dashboard, reports (read only) and quarantine." in page
+
+
+def test_after_switching_on_the_list_says_no_sign_in_since_until_they_sign_in(  # type: ignore[no-untyped-def]
+    signed_in, staff_of
+):
+    admin = signed_in(Role.AGENCY_ADMIN)
+    clerk = staff_of(Role.CLERK)
+    url = f"/staff/users/{clerk.user.pk}"
+    sign_in(Client(), clerk)
+    assert "None since it was switched back on" not in admin.get("/staff/users").content.decode()
+    admin.post(url, {"action": "disable"})
+    admin.post(url, {"action": "enable"})
+    # last_login is the switch-on time (for the 90-day rule) but is not shown as a sign-in.
+    assert "None since it was switched back on" in admin.get("/staff/users").content.decode()
+    assert "None since it was switched back on" in admin.get(url).content.decode()
+    TOTPDevice.objects.filter(user=clerk.user).update(last_t=-1)
+    sign_in(Client(), clerk)
+    assert "None since it was switched back on" not in admin.get("/staff/users").content.decode()
+    assert "None since it was switched back on" not in admin.get(url).content.decode()

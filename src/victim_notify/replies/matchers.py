@@ -449,7 +449,7 @@ _ENGLISH_WORDS = frozenset(
 
 
 def reply_language(text: str) -> str:
-    """"es" or "en" when a reply is clearly written in it (at least two telling words, more
+    """ "es" or "en" when a reply is clearly written in it (at least two telling words, more
     than of the other), else "": one word proves nothing ("no" is both)."""
     words = normalise(text).split()
     spanish = sum(w in _SPANISH_WORDS for w in words)
