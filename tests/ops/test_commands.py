@@ -90,6 +90,12 @@ def test_demo_setup_only_loads_the_demo_agency_and_can_run_again():
     low, high = calls["difference_ci"]
     assert -1 < low < high < 1 and high - low < 0.5
     assert figures["rollout"]["phased"] and figures["allocation"]["rollout"] > 0
+    # Its messages and decisions are dated when their reports were made, so the dashboard's
+    # chart shows the months behind it, not one busy day.
+    from victim_notify.messages.models import Notification
+
+    days = {n.created_at.date() for n in Notification.objects.filter(report__agency=demo)}
+    assert len(days) > 60
 
     shape = _demo_shape()
     second = run("demo", setup_only=True)

@@ -21,6 +21,7 @@ from victim_notify.demo.simulator import Simulator
 from victim_notify.intake.models import Report
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.messages.models import Engagement, Notification, Status
+from victim_notify.rules.models import Decision
 from victim_notify.surveys.conversation import parse_for
 from victim_notify.surveys.models import Experiment, Participant, Response, SurveyStatus
 
@@ -91,13 +92,19 @@ def simulate_history(
 
 
 def _settle_notices(agency: Agency, numbers: list[str], rng: random.Random) -> None:
-    """The history's messages went out when their reports were made."""
+    """The history's decisions were made, and its messages went out, when their reports were
+    made, so the dashboard shows three months, not one busy day."""
     notes = Notification.objects.filter(
         agency=agency, report__report_number__in=numbers, status=Status.PENDING
     )
     emails = list(notes.filter(channel="email").values_list("pk", flat=True))
     made = Subquery(Report.objects.filter(pk=OuterRef("report_id")).values("reported_at")[:1])
-    notes.update(status=Status.DELIVERED, sent_at=made, finished_at=made, provider="history")
+    notes.update(
+        status=Status.DELIVERED, created_at=made, sent_at=made, finished_at=made, provider="history"
+    )
+    Decision.objects.filter(agency=agency, report__report_number__in=numbers).update(
+        created_at=made
+    )
     opens = []
     for pk in emails:
         if rng.random() < 0.78:
@@ -105,6 +112,10 @@ def _settle_notices(agency: Agency, numbers: list[str], rng: random.Random) -> N
         elif rng.random() < 0.5:
             opens.append(Engagement(notification_id=pk, kind="open", machine=True, agent="proxy"))
     Engagement.objects.bulk_create(opens)
+    opened = Subquery(
+        Notification.objects.filter(pk=OuterRef("notification_id")).values("sent_at")[:1]
+    )
+    Engagement.objects.filter(notification_id__in=emails).update(at=opened)
 
 
 def plausible_answer(rng: random.Random, question_key: str, group: str) -> str:
