@@ -96,3 +96,26 @@ def test_the_address_behind_a_trusted_proxy_is_the_one_it_forwarded(settings) ->
     assert client_address(request) == "10.0.0.5"  # not a trusted proxy: header ignored
     settings.TRUSTED_PROXIES = ["10.0.0.5"]
     assert client_address(request) == "198.51.100.7"
+
+
+def test_entries_written_while_the_check_runs_are_not_taken_for_tampering(agency) -> None:  # type: ignore[no-untyped-def]
+    from unittest import mock
+
+    from victim_notify.accounts.models import AuditChainHead
+
+    _entries(agency, 3)
+    heads = AuditChainHead.objects
+
+    class StaffWorkingDuringTheCheck:
+        """Reading the chain head, just after a staff member's view was written."""
+
+        def __init__(self, **lookup: object) -> None:
+            self.lookup = lookup
+
+        def first(self) -> AuditChainHead | None:
+            record("report.viewed", actor_label="sam", agency=agency)
+            return heads.get_queryset().filter(**self.lookup).first()
+
+    with mock.patch.object(heads, "filter", StaffWorkingDuringTheCheck):
+        assert verify_chain().intact
+    assert verify_chain().entries == 4

@@ -153,3 +153,15 @@ def test_a_page_outside_the_role_explains_itself_and_offers_the_ones_it_can_open
     page = response.content.decode()
     assert response.status_code == 403
     assert "not open to your role" in page and 'href="/staff/quarantine"' in page
+
+
+def test_the_password_step_alone_is_not_a_sign_in(agency) -> None:  # type: ignore[no-untyped-def]
+    staff = make_staff(agency, Role.SUPERVISOR)
+    assert staff.user.last_login is None
+    client = Client()
+    client.post("/staff/login", {"username": staff.user.username, "password": PASSWORD})
+    staff.user.refresh_from_db()
+    assert staff.user.last_login is None  # the 90-day clock is not reset by a password alone
+    client.post("/staff/mfa", {"token": current_code(staff.user)})
+    staff.user.refresh_from_db()
+    assert staff.user.last_login is not None

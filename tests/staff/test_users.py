@@ -285,3 +285,14 @@ def test_after_switching_on_the_list_says_no_sign_in_since_until_they_sign_in(  
     sign_in(Client(), clerk)
     assert "None since it was switched back on" not in admin.get("/staff/users").content.decode()
     assert "None since it was switched back on" not in admin.get(url).content.decode()
+
+
+def test_an_installation_administrator_on_the_staff_is_not_managed_from_agency_pages(
+    agency, signed_in
+):  # type: ignore[no-untyped-def]
+    root = make_staff(agency, Role.SUPERVISOR, username="root.too")
+    root.user.is_superuser = root.user.is_staff = True
+    root.user.save()
+    admin = signed_in(Role.AGENCY_ADMIN)
+    assert admin.get(f"/staff/users/{root.user.pk}").status_code == 404
+    assert admin.post(f"/staff/users/{root.user.pk}", {"action": "reset_mfa"}).status_code == 404

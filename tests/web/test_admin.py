@@ -17,7 +17,7 @@ from django.db import models
 from django.test import RequestFactory
 from django.urls import reverse
 
-from tests.conftest import make_record
+from tests.conftest import make_record, verified_login
 from tests.web.conftest import quarantine
 from victim_notify.accounts.models import AuditEvent
 from victim_notify.intake.models import QuarantineStatus, Report, ReportVersion
@@ -199,7 +199,10 @@ def test_dev_outbox_is_for_staff_only(client, admin_data):
     assert not_staff.status_code == 302
     assert not_staff["Location"].startswith(reverse("admin:login"))
 
-    client.force_login(users.create_user("staff", password="staff-password-1", is_staff=True))
+    staff = users.create_user("staff", password="staff-password-1", is_staff=True)
+    client.force_login(staff)  # the password alone, without the second factor
+    assert client.get("/dev/outbox").status_code == 302
+    verified_login(client, staff)
     for view in ("", "?show=waiting", "?show=not_sent"):
         assert client.get(f"/dev/outbox{view}").status_code == 200
 

@@ -121,9 +121,14 @@ class ChainCheck:
 
 def verify_chain(events: Iterable[AuditEvent] | None = None) -> ChainCheck:
     """Walks the trail oldest first: every entry's hash must match its content and name the
-    entry before it, and the newest must be the one the chain head names (so deleting the last
-    entries is caught too)."""
-    rows = events if events is not None else AuditEvent.objects.order_by("id").iterator(2000)
+    entry before it, and the walk must end at the entry the chain head named when the check
+    began (so deleting the newest entries is caught too, and entries written while the check
+    runs are left for the next one)."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    rows = events
+    if rows is None:
+        newest = head.last_id if head is not None else 0
+        rows = AuditEvent.objects.filter(id__lte=newest).order_by("id").iterator(2000)
     previous, count, last_id = "", 0, 0
     for event in rows:
         count += 1
@@ -132,7 +137,6 @@ def verify_chain(events: Iterable[AuditEvent] | None = None) -> ChainCheck:
         if event.entry_hash != _digest(event):
             return ChainCheck(count, event.pk, "its content was changed after it was written")
         previous, last_id = event.entry_hash, event.pk
-    head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.last_hash, head.last_id) != (previous, last_id):
         return ChainCheck(count, None, f"entries after #{last_id} are missing")
     return ChainCheck(count, None, "")

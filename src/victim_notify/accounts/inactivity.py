@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from victim_notify.accounts.audit import record
 from victim_notify.accounts.models import StaffMember
+from victim_notify.accounts.switching import UNUSED_REASON, switch_off
 
 UNUSED_ACCOUNT_DAYS = 90
-UNUSED_REASON = "not used for 90 days"
 
 
 def disable_unused_accounts(now: dt.datetime | None = None) -> int:
@@ -33,10 +33,7 @@ def disable_unused_accounts(now: dt.datetime | None = None) -> int:
     count = 0
     for staff in stale:
         with transaction.atomic():
-            staff.user.is_active = False
-            staff.user.save(update_fields=["is_active"])
-            staff.disabled_reason = UNUSED_REASON
-            staff.save(update_fields=["disabled_reason"])
+            switch_off(staff.user, UNUSED_REASON)
             record(
                 "user.disabled_unused",
                 actor_label="system",

@@ -26,9 +26,6 @@ class StaffMember(models.Model):
     )
     agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=20, choices=Role.choices)
-    language = models.CharField(
-        max_length=8, blank=True, help_text="Interface language; empty follows the browser."
-    )
     disabled_reason = models.CharField(
         max_length=200,
         blank=True,

@@ -11,8 +11,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from victim_notify.accounts.audit import client_address, record
-
-LOCKED_REASON = "locked after 5 failed sign-ins"
+from victim_notify.accounts.switching import LOCKED_REASON, switch_off
 
 
 @receiver(user_login_failed)
@@ -49,12 +48,8 @@ def logged_in(sender: Any, request: Any = None, user: Any = None, **_: Any) -> N
 def locked_out(sender: Any, request: Any = None, username: str | None = None, **_: Any) -> None:
     user = get_user_model().objects.filter(username=username or "").first()
     staff = getattr(user, "staff", None) if user else None
-    if user is not None and user.is_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        if staff is not None:
-            staff.disabled_reason = LOCKED_REASON
-            staff.save(update_fields=["disabled_reason"])
+    if user is not None:
+        switch_off(user, LOCKED_REASON)
     record(
         "login.locked_out",
         actor_label=(username or "anonymous")[:100],

@@ -134,3 +134,10 @@ def cached_config(agency_id: int, max_age: float = 10.0) -> AgencyConfig:
     with _cache_lock:
         _cache[agency_id] = (now, config)
     return config
+
+
+def forget(agency_id: int) -> None:
+    """Drops this process's cached copy of the agency's configuration, after a change, so the
+    next message is checked against it; other processes' copies expire within seconds."""
+    with _cache_lock:
+        _cache.pop(agency_id, None)

@@ -4,7 +4,7 @@ and why. Staff only; enabled by VN_DEV_OUTBOX."""
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import user_passes_test
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +17,16 @@ from victim_notify.replies.models import InboundMessage
 from victim_notify.rules.models import Decision
 
 
-@staff_member_required
+def _admin_signed_in(user: object) -> bool:
+    """As for the admin: an active admin-site user who gave the second factor too."""
+    return bool(
+        getattr(user, "is_active", False)
+        and getattr(user, "is_staff", False)
+        and getattr(user, "is_verified", lambda: False)()
+    )
+
+
+@user_passes_test(_admin_signed_in, login_url="admin:login")
 def outbox(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("show")
     if view == "not_sent":

@@ -67,12 +67,25 @@ class InboundMessageAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: InboundMessage, form: object, change: bool
     ) -> None:
-        # Only the note can be edited; saving it marks the reply handled by this person.
-        if obj.handled_at is None:
-            handling.mark_handled(
-                obj, by=request.user.get_username(), user=request.user, note=obj.handled_note
+        # Only the note can be edited; saving it marks the reply handled by this person,
+        # unless someone else got there first (then their note stays, and this is said).
+        if obj.handled_at is not None:
+            super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+            audit(
+                "reply.note_changed",
+                actor_label=request.user.get_username(),
+                actor=request.user,
+                agency=obj.agency,
+                target=obj,
             )
-        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+            return
+        if not handling.mark_handled(
+            obj, by=request.user.get_username(), user=request.user, note=obj.handled_note
+        ):
+            self.message_user(
+                request, f"{obj.handled_by_name} had already marked it handled.", messages.WARNING
+            )
+            return
         audit(
             "reply.handled",
             actor_label=request.user.get_username(),

@@ -296,13 +296,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def forget_config(agency_id: int) -> None:
-    """Drop this process's cached copy of the agency's configuration so the next message is
-    checked against the change; other processes' copies expire on their own within seconds."""
-    with agency_config._cache_lock:
-        agency_config._cache.pop(agency_id, None)
-
-
 def record_change(
     request: HttpRequest,
     thing: str,
@@ -326,7 +319,7 @@ def record_change(
     if shown:
         detail["values"] = shown
     record_request(request, f"config.{thing}_changed", target=target, detail=detail)
-    forget_config(request.agency.pk)  # type: ignore[attr-defined]
+    agency_config.forget(request.agency.pk)  # type: ignore[attr-defined]
     return changed
 
 

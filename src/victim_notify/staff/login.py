@@ -9,6 +9,7 @@ import datetime as dt
 import segno
 from django import forms
 from django.contrib import auth
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from victim_notify.accounts.audit import record_request
 from victim_notify.accounts.inactivity import UNUSED_ACCOUNT_DAYS
+from victim_notify.accounts.switching import UNUSED_REASON, switch_off
 from victim_notify.staff.access import LANDING, redirect_to_login
 
 
@@ -61,7 +63,7 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         if unused_too_long(user):
-            _disable(user, "not used for 90 days")
+            switch_off(user, UNUSED_REASON)
             record_request(request, "login.refused_unused", target=user)
             form.add_error(
                 None,
@@ -71,7 +73,11 @@ def login(request: HttpRequest) -> HttpResponse:
                 ),
             )
         else:
+            # Signed in for the second step only: the sign-in that counts (last_login, for the
+            # 90-day rule) is the one completed with the code, in mfa().
+            previous = user.last_login
             auth.login(request, user)
+            get_user_model().objects.filter(pk=user.pk).update(last_login=previous)
             request.session["next"] = _next_url(request) if request.POST.get("next") else ""
             return redirect("staff:mfa")
     return render(
@@ -79,15 +85,6 @@ def login(request: HttpRequest) -> HttpResponse:
         "staff/login.html",
         {"form": form, "next": request.GET.get("next", ""), "bare": True},
     )
-
-
-def _disable(user: AbstractBaseUser, reason: str) -> None:
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    staff = getattr(user, "staff", None)
-    if staff is not None:
-        staff.disabled_reason = reason
-        staff.save(update_fields=["disabled_reason"])
 
 
 def mfa(request: HttpRequest) -> HttpResponse:
@@ -112,6 +109,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 device.save(update_fields=["confirmed"])
                 record_request(request, "mfa.enrolled", target=user)
             otp_login(request, device)
+            get_user_model().objects.filter(pk=user.pk).update(last_login=timezone.now())
             record_request(request, "login.succeeded", target=user)
             return redirect(request.session.pop("next", "") or _next_url(request))
         record_request(request, "login.mfa_failed", target=user)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from victim_notify.accounts.audit import record_request
+from victim_notify.logs import mask
 from victim_notify.providers.health import forget_cache
 from victim_notify.providers.models import ProviderEvent, ProviderHealth, ProviderRoute
 from victim_notify.providers.registry import ALIASES, BUILDERS
@@ -122,14 +123,21 @@ def providers(request: HttpRequest) -> HttpResponse:
         {r.provider for r in routes}
         | {ALIASES.get(name, name) for channel in CHANNEL_LABELS for name in _defaults(channel)}
     )
+    # Health and events are the installation's, shared by every agency, and a provider's error
+    # may quote a recipient: masked, as in the logs.
     health = {h.provider: h for h in ProviderHealth.objects.filter(provider__in=names)}
+    for row in health.values():
+        row.last_error = mask(row.last_error)
+    events = list(ProviderEvent.objects.filter(provider__in=names)[:20])
+    for event in events:
+        event.detail = mask(event.detail)
     return render(
         request,
         "staff/providers.html",
         {
             "channels": by_channel,
             "health": [(name, health.get(name)) for name in names],
-            "events": ProviderEvent.objects.filter(provider__in=names)[:20],
+            "events": events,
             "form": form,
             "zone": agency.timezone,
         },

@@ -28,14 +28,17 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from victim_notify.accounts.audit import record_request
-from victim_notify.accounts.inactivity import UNUSED_REASON
 from victim_notify.accounts.models import AuditEvent, Role, StaffMember
-from victim_notify.accounts.signals import LOCKED_REASON
+from victim_notify.accounts.switching import (
+    BY_ADMIN_REASON,
+    LOCKED_REASON,
+    UNUSED_REASON,
+    switch_off,
+)
 from victim_notify.staff.access import requires
 
 User = get_user_model()
 
-BY_ADMIN_REASON = "switched off by an administrator"
 
 # The reasons are stored in English (they are data); each is shown in the reader's language.
 REASON_LABELS = {
@@ -144,10 +147,15 @@ class RoleForm(forms.Form):
 
 
 def _staff_of_agency(request: HttpRequest, user_id: int) -> StaffMember:
+    """A member of this agency's staff. Installation administrators (superusers, admin-site
+    staff) are never managed from an agency's pages, even when also on its staff: setting
+    their password or resetting their second factor would hand over every agency."""
     return get_object_or_404(
         StaffMember.objects.select_related("user", "agency"),
         user_id=user_id,
         agency=request.agency,  # type: ignore[attr-defined]
+        user__is_superuser=False,
+        user__is_staff=False,
     )
 
 
@@ -310,10 +318,8 @@ def _disable(request: HttpRequest, staff: StaffMember) -> Outcome:
     if not user.is_active:
         return _done(request, staff, _("The account was already switched off."))
     with transaction.atomic():
-        user.is_active = False
-        user.save(update_fields=["is_active"])
+        switch_off(user, BY_ADMIN_REASON)
         staff.disabled_reason = BY_ADMIN_REASON
-        staff.save(update_fields=["disabled_reason"])
         record_request(request, "user.disabled", target=user)
     return _done(
         request,

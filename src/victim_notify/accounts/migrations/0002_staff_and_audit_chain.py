@@ -50,14 +50,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
-                    "language",
-                    models.CharField(
-                        blank=True,
-                        help_text="Interface language; empty follows the browser.",
-                        max_length=8,
-                    ),
-                ),
-                (
                     "disabled_reason",
                     models.CharField(
                         blank=True,
