@@ -119,7 +119,7 @@ def _filtered(request: HttpRequest, form: AuditFilterForm) -> QuerySet[AuditEven
         # Never the whole trail for filters that could not be read (an export especially).
         return events.none()
     data = form.cleaned_data
-    zone = ZoneInfo(request.agency.timezone)  # type: ignore[attr-defined]
+    zone = request.agency.zone  # type: ignore[attr-defined]
     # Dates are the agency's days, not UTC ones.
     if data["date_from"]:
         events = events.filter(at__gte=dt.datetime.combine(data["date_from"], dt.time(), zone))

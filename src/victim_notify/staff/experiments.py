@@ -17,13 +17,13 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from victim_notify.accounts.audit import record_request
 from victim_notify.agencies.models import Agency
 from victim_notify.staff.access import can, requires
+from victim_notify.staff.configuration import agency_today
 from victim_notify.surveys.models import (
     Assignment,
     Experiment,
@@ -34,16 +34,6 @@ from victim_notify.surveys.models import (
 from victim_notify.surveys.setup import create_experiment
 
 EXPORTS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
-
-
-def _today(agency: Agency) -> dt.date:
-    return timezone.localdate(timezone=_zone(agency))
-
-
-def _zone(agency: Agency) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(agency.timezone)
 
 
 STATUS_LABELS = {
@@ -109,7 +99,7 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
     experiments = list(Experiment.objects.filter(agency=agency).order_by("-starts_on", "name"))
     figures = progress(agency)
     empty = {"A": 0, "B": 0, "answered": 0, "not_randomized": 0}
-    today = _today(agency)
+    today = agency_today(agency)
     rows = [
         {"experiment": e, "status": status_of(e, today)} | figures.get(e.pk, empty)
         for e in experiments
@@ -171,7 +161,7 @@ def experiment_report(request: HttpRequest, experiment_id: int) -> HttpResponse:
             "answered": figures["response"]["A"]["responded"]
             + figures["response"]["B"]["responded"],
             "charts": drawn,
-            "status": status_of(experiment, _today(request.agency)),  # type: ignore[attr-defined]
+            "status": status_of(experiment, agency_today(request.agency)),  # type: ignore[attr-defined]
             "can_configure": can(request.user, "configure"),
         },
     )

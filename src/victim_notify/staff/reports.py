@@ -8,7 +8,6 @@ for and the ids found, never the terms."""
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -75,10 +74,6 @@ class ReportRow:
     waiting: int
     stopped: int  # messages cancelled, failed or expired
     not_written_to: int  # people the current version decided not to write to at all
-
-
-def _zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(request.agency.timezone)  # type: ignore[attr-defined]
 
 
 def find(agency: Agency, kind: str, terms: str) -> tuple[QuerySet[Report] | None, str]:
@@ -185,7 +180,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         latest = Report.objects.filter(agency=agency).select_related("division")
         recent = rows(agency, list(latest.order_by("-created_at")[:RECENT]))
     context = {"form": form, "results": results, "recent": recent, "limit": RESULTS_LIMIT}
-    with timezone.override(_zone(request)):
+    with timezone.override(request.agency.zone):  # type: ignore[attr-defined]
         return render(request, "staff/reports.html", context)
 
 
@@ -257,7 +252,7 @@ def report(request: HttpRequest, report_id: int) -> HttpResponse:
         "cancel_reasons": list(report_actions.CANCEL_REASONS.items()),
         "sms_from": timeline.contact_label("sms", agency.sms_from),
     }
-    with timezone.override(_zone(request)):
+    with timezone.override(request.agency.zone):  # type: ignore[attr-defined]
         return render(request, "staff/report.html", context)
 
 

@@ -42,20 +42,6 @@ from victim_notify.staff.config_forms import CHANNEL_LABELS, record_change, valu
 CONTENT = ("subject", "text", "compact_text", "html")
 FIELDS_BY_CHANNEL = {"sms": ["text", "compact_text"], "email": ["subject", "text", "html"]}
 
-KIND_LABELS: dict[str, Any] = {
-    MessageKind.REPORT_FILED: gettext_lazy("Report filed (the 8 key facts)"),
-    MessageKind.OPT_OUT_CONFIRMATION: gettext_lazy("Opt-out confirmed"),
-    MessageKind.OPT_IN_CONFIRMATION: gettext_lazy("Opt-in confirmed"),
-    MessageKind.HELP: gettext_lazy("Help"),
-    MessageKind.AUTO_REPLY: gettext_lazy("Answer to a reply"),
-    MessageKind.URGENT_ANSWER: gettext_lazy("Answer to an urgent reply"),
-    MessageKind.STAFF_ALERT: gettext_lazy("Urgent reply passed to the on-duty staff"),
-    MessageKind.RIGHTS_NOTICE: gettext_lazy("Victims' rights notice"),
-    MessageKind.SURVEY_QUESTION: gettext_lazy("Survey question"),
-    MessageKind.SURVEY_INVITATION: gettext_lazy("Survey invitation"),
-    MessageKind.SURVEY_THANKS: gettext_lazy("Thanks for answering the survey"),
-}
-
 # The made-up report every preview shows; fixed, so two previews differ only by the draft.
 SAMPLE_REPORT_NUMBER = "26-004217"
 SAMPLE_OFFICER = ("Dana Whitfield", "4471")
@@ -148,7 +134,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
             "rows": [
                 {
                     "template": t,
-                    "kind": KIND_LABELS.get(t.kind, t.kind),
+                    "kind": t.get_kind_display(),
                     "channel": CHANNEL_LABELS.get(t.channel, t.channel),
                 }
                 for t in rows
@@ -193,7 +179,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
         "staff/template_edit.html",
         {
             "template": template,
-            "kind": KIND_LABELS.get(template.kind, template.kind),
+            "kind": template.get_kind_display(),
             "channel": CHANNEL_LABELS.get(template.channel, template.channel),
             "form": form,
             "placeholders": placeholders_for(template.kind),
