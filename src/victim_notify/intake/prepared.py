@@ -84,23 +84,61 @@ class PreparedInsert:
         quote = connection.ops.quote_name
         meta = self.model._meta
         columns = ", ".join(quote(f.column) for f in self.fields)
-        placeholder = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         returning = f" RETURNING {quote(meta.pk.column)}" if self.auto_pk else ""
-        per_statement = max(1, (connection.features.max_query_params or 60000) // len(self.fields))
-        with connection.cursor() as cursor:
-            for start in range(0, len(self.rows), per_statement):
-                rows = self.rows[start : start + per_statement]
-                sql = (
-                    f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
-                    f"VALUES {', '.join([placeholder] * len(rows))}{returning}"
-                )
-                cursor.execute(sql, [value for row in rows for value in row])
+        insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        with connection.wrap_database_errors, self._cursor(connection) as cursor:
+            for start, rows in self._slices(connection):
+                if connection.vendor == "postgresql":
+                    # One array per column: PostgreSQL plans the statement once, whatever the
+                    # number of rows, and the driver has no long query text to scan.
+                    sql = f"{insert}SELECT * FROM UNNEST({self._array_types(connection)})"  # noqa: S608 - names from the model
+                    params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+                else:
+                    placeholder = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+                    sql = f"{insert}VALUES {', '.join([placeholder] * len(rows))}"
+                    params = [value for row in rows for value in row]
+                cursor.execute(sql + returning, params, **self._binary(connection))
                 if self.auto_pk:
-                    # Both SQLite and PostgreSQL return the rows in VALUES order, which Django's
-                    # own bulk_create relies on too.
-                    batch = self.objs[start : start + per_statement]
+                    # Both SQLite and PostgreSQL return the rows in the order given, which
+                    # Django's own bulk_create relies on too.
+                    batch = self.objs[start : start + len(rows)]
                     for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
                         obj.pk = pk
         for obj in self.objs:
             obj._state.adding = False
             obj._state.db = self.alias
+
+    @staticmethod
+    def _cursor(connection: Any) -> Any:
+        """On PostgreSQL, a cursor that sends the arrays as parameters beside the statement
+        (Django's own cursors quote every value into the SQL text, slow for long arrays)."""
+        connection.ensure_connection()
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            return psycopg.Cursor(connection.connection)
+        return connection.cursor()
+
+    @staticmethod
+    def _binary(connection: Any) -> dict[str, bool]:
+        # Binary arrays need no escaping of each text value.
+        return {"binary": True} if connection.vendor == "postgresql" else {}
+
+    def _slices(self, connection: Any) -> list[tuple[int, list[list[Any]]]]:
+        if connection.vendor == "postgresql":
+            per_statement = 5000
+        else:
+            per_statement = max(
+                1, (connection.features.max_query_params or 60000) // len(self.fields)
+            )
+        return [
+            (start, self.rows[start : start + per_statement])
+            for start in range(0, len(self.rows), per_statement)
+        ]
+
+    def _array_types(self, connection: Any) -> str:
+        # Without the length (varchar[] rather than varchar(40)[]), as Django's own UNNEST
+        # insert does, so nothing is cut short on the way in.
+        return ", ".join(
+            f"%s::{field.db_type(connection).split('(')[0]}[]" for field in self.fields
+        )
