@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import connections, models, router
 
+from victim_notify import column_arrays
+
 # Fields whose database value is the Python value itself when it is already of this type, on
 # every backend: converting them through Django is pure overhead at import volumes.
 _PLAIN = {
@@ -86,18 +88,18 @@ class PreparedInsert:
         columns = ", ".join(quote(f.column) for f in self.fields)
         returning = f" RETURNING {quote(meta.pk.column)}" if self.auto_pk else ""
         insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-        with connection.wrap_database_errors, self._cursor(connection) as cursor:
+        on_postgres = column_arrays.wanted(connection)
+        with column_arrays.cursor(connection) if on_postgres else connection.cursor() as cursor:
             for start, rows in self._slices(connection):
-                if connection.vendor == "postgresql":
-                    # One array per column: PostgreSQL plans the statement once, whatever the
-                    # number of rows, and the driver has no long query text to scan.
-                    sql = f"{insert}SELECT * FROM UNNEST({self._array_types(connection)})"  # noqa: S608 - names from the model
-                    params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+                if on_postgres:
+                    unnest = column_arrays.unnest(connection, self.fields)
+                    sql = f"{insert}SELECT * FROM {unnest}"  # noqa: S608 - names from the model
+                    params = column_arrays.columns(rows, len(self.fields))
+                    cursor.execute(sql + returning, params, binary=True)
                 else:
                     placeholder = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
                     sql = f"{insert}VALUES {', '.join([placeholder] * len(rows))}"
-                    params = [value for row in rows for value in row]
-                cursor.execute(sql + returning, params, **self._binary(connection))
+                    cursor.execute(sql + returning, [value for row in rows for value in row])
                 if self.auto_pk:
                     # Both SQLite and PostgreSQL return the rows in the order given, which
                     # Django's own bulk_create relies on too.
@@ -107,22 +109,6 @@ class PreparedInsert:
         for obj in self.objs:
             obj._state.adding = False
             obj._state.db = self.alias
-
-    @staticmethod
-    def _cursor(connection: Any) -> Any:
-        """On PostgreSQL, a cursor that sends the arrays as parameters beside the statement
-        (Django's own cursors quote every value into the SQL text, slow for long arrays)."""
-        connection.ensure_connection()
-        if connection.vendor == "postgresql":
-            import psycopg
-
-            return psycopg.Cursor(connection.connection)
-        return connection.cursor()
-
-    @staticmethod
-    def _binary(connection: Any) -> dict[str, bool]:
-        # Binary arrays need no escaping of each text value.
-        return {"binary": True} if connection.vendor == "postgresql" else {}
 
     def _slices(self, connection: Any) -> list[tuple[int, list[list[Any]]]]:
         if connection.vendor == "postgresql":
@@ -135,10 +121,3 @@ class PreparedInsert:
             (start, self.rows[start : start + per_statement])
             for start in range(0, len(self.rows), per_statement)
         ]
-
-    def _array_types(self, connection: Any) -> str:
-        # Without the length (varchar[] rather than varchar(40)[]), as Django's own UNNEST
-        # insert does, so nothing is cut short on the way in.
-        return ", ".join(
-            f"%s::{field.db_type(connection).split('(')[0]}[]" for field in self.fields
-        )

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from victim_notify import column_arrays
 from victim_notify.agencies.config import cached_config
 from victim_notify.messages.delivery import after_permanent_failure
 from victim_notify.messages.handoff import recheck
@@ -294,24 +295,42 @@ def _note_health(
 def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notification]) -> int:
     """Write the given fields of rows this worker still holds; returns how many it held.
 
-    One executemany statement: Django's bulk_update builds a CASE expression per row and field,
-    which cost more than the sending itself at tens of thousands of messages.
+    Django's bulk_update builds a CASE expression per row and field, which cost more than the
+    sending itself at tens of thousands of messages: on PostgreSQL this is one UPDATE joined to
+    the new values as arrays, elsewhere one executemany statement.
     """
     meta = Notification._meta
     quote = connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
-    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
-    # Only names from the model's own metadata go into the text; every value is a parameter.
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    guard = f"{pk} = %s AND {quote('status')} = %s AND {quote('claimed_by')} = %s"
-    sql = f"UPDATE {table} SET {assignments} WHERE {guard}"  # noqa: S608
     rows = [
         [c.get_db_prep_save(getattr(note, c.attname), connection) for c in columns]
-        + [meta.pk.get_db_prep_value(note.pk, connection), Status.SENDING, worker_id]
+        + [meta.pk.get_db_prep_value(note.pk, connection)]
         for note in notes
     ]
+    # Only names from the model's own metadata go into the text; every value is a parameter.
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    status, claimed_by = quote("status"), quote("claimed_by")
+    if column_arrays.wanted(connection):
+        names = [f"v{index}" for index in range(len(columns))]
+        assignments = ", ".join(
+            f"{quote(c.column)} = v.{name}" for c, name in zip(columns, names, strict=True)
+        )
+        unnest = column_arrays.unnest(connection, [*columns, meta.pk])
+        sql = (
+            f"UPDATE {table} SET {assignments} "  # noqa: S608
+            f"FROM {unnest} AS v({', '.join(names)}, row_id) "
+            f"WHERE {table}.{pk} = v.row_id AND {table}.{status} = %s "
+            f"AND {table}.{claimed_by} = %s"
+        )
+        params = [*column_arrays.columns(rows, len(columns) + 1), Status.SENDING, worker_id]
+        with column_arrays.cursor(connection) as cursor:
+            cursor.execute(sql, params, binary=True)
+            return cursor.rowcount
+    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+    guard = f"{pk} = %s AND {status} = %s AND {claimed_by} = %s"
+    sql = f"UPDATE {table} SET {assignments} WHERE {guard}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, [[*row, Status.SENDING, worker_id] for row in rows])
         return cursor.rowcount
 
 
