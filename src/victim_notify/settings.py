@@ -136,6 +136,16 @@ def _database() -> dict:
         config["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
     else:
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
+        pool_size = env_int("DB_POOL_SIZE", 0, minimum=0)
+        if pool_size:
+            # psycopg's pool inside each process (gunicorn worker): threads borrow a
+            # connection per request instead of each holding one open.
+            config["CONN_MAX_AGE"] = 0
+            config.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 1,
+                "max_size": pool_size,
+                "timeout": env_float("DB_POOL_TIMEOUT", 10.0, minimum=0.1),
+            }
     return config
 
 

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from victim_notify.accounts.admin_site import AuditedAdminSite
 from victim_notify.api import api
+from victim_notify.healthz import healthz
 from victim_notify.messages import views as message_views
 from victim_notify.providers import twilio_webhooks
 from victim_notify.surveys import views as survey_views
@@ -18,6 +19,7 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("staff/", include("victim_notify.staff.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

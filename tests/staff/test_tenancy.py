@@ -33,6 +33,7 @@ NOT_STAFF = {
     r"^i18n/": "sets the interface language cookie",
     r"^dev/outbox$": "development only (VN_DEV_OUTBOX), never on in production",
     r"^$": "redirects to the staff app",
+    r"^healthz$": "says only whether the database answers",
 }
 # Staff URLs that name no agency's object.
 NO_OBJECT = {

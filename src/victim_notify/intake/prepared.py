@@ -95,7 +95,7 @@ class PreparedInsert:
                     unnest = column_arrays.unnest(connection, self.fields)
                     sql = f"{insert}SELECT * FROM {unnest}"  # noqa: S608 - names from the model
                     params = column_arrays.columns(rows, len(self.fields))
-                    cursor.execute(sql + returning, params, binary=True)
+                    cursor.execute(sql + returning, params, binary=True, prepare=False)
                 else:
                     placeholder = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
                     sql = f"{insert}VALUES {', '.join([placeholder] * len(rows))}"

@@ -324,7 +324,7 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
         )
         params = [*column_arrays.columns(rows, len(columns) + 1), Status.SENDING, worker_id]
         with column_arrays.cursor(connection) as cursor:
-            cursor.execute(sql, params, binary=True)
+            cursor.execute(sql, params, binary=True, prepare=False)
             return cursor.rowcount
     assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
     guard = f"{pk} = %s AND {status} = %s AND {claimed_by} = %s"
