@@ -128,8 +128,13 @@ def test_healthz_says_so_when_the_database_cannot_be_reached(db, tmp_path):
         else f"sqlite:///{tmp_path}"  # a folder, not a database file
     )
     web = subprocess.Popen(
-        [f"{VENV}/bin/gunicorn", "victim_notify.wsgi", "--bind", f"127.0.0.1:{port}"]
-        + ["--no-control-socket"],
+        [
+            f"{VENV}/bin/gunicorn",
+            "victim_notify.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+        ],
         env=subprocess_env(DATABASE_URL=url, VN_DATA_DIR=str(tmp_path)),
         cwd=tmp_path,
     )

@@ -40,6 +40,8 @@ def agency_form(agency: Agency, **changes: Any) -> dict[str, Any]:
         "dv_relationship_codes": ", ".join(agency.dv_relationship_codes),
         "adult_age": agency.adult_age,
         "notify_reporting_parties": "on",
+        "intake_quiet_day_hours": agency.intake_quiet_day_hours,
+        "intake_quiet_night_hours": agency.intake_quiet_night_hours,
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}

@@ -17,6 +17,7 @@ from tests.conftest import make_record
 from tests.web.conftest import take_in
 from victim_notify.accounts.models import AuditEvent, Role
 from victim_notify.agencies.models import Agency, Division
+from victim_notify.intake.models import IntakeWatch
 from victim_notify.messages import sender
 from victim_notify.messages.models import MessageKind, Notification
 from victim_notify.providers.models import ProviderHealth
@@ -259,6 +260,21 @@ def test_quarantine_and_provider_health_in_words(activity, signed_in):
     assert sms[5] == "503 from the gateway while sending to [phone]"
     assert row(html, "provider", "outbox-email")[:3] == ["Email", "outbox-email", "Up"]
     assert 'data-provider="twilio"' not in html
+
+
+def test_each_feed_shows_when_it_was_last_heard_from_and_whether_it_is_quiet(activity, signed_in):
+    take_in(activity, make_record())  # through the API: heard now
+    IntakeWatch.objects.create(
+        agency=activity,
+        source="file",
+        last_heard_at=NOW - dt.timedelta(hours=6),
+        quiet_since=NOW - dt.timedelta(hours=6),
+        alarm_raised_at=NOW - dt.timedelta(hours=2),
+    )
+    html = page(signed_in(Role.SUPERVISOR))
+    assert row(html, "feed", "api")[:2] == ["API", "Arriving"]
+    assert row(html, "feed", "file")[:2] == ["File", "Quiet for longer than usual"]
+    assert row(html, "feed", "file")[2] == "Dec. 4, 2026, 6 a.m."  # 13:00 UTC in Phoenix
 
 
 def test_an_analyst_sees_the_figures_but_nothing_personal_and_no_links(activity, signed_in):

@@ -156,6 +156,16 @@ class Agency(models.Model):
     notify_businesses = models.BooleanField(default=False)
     notify_reporting_parties = models.BooleanField(default=True)
 
+    # Watching the feeds: a silently stopped RMS export is the most common real failure.
+    intake_quiet_day_hours = models.PositiveSmallIntegerField(
+        default=4,
+        help_text="Email the administrators when a source has sent nothing for this long between "
+        "07:00 and 21:00 (longer if its usual gaps are longer); 0 turns the alarm off.",
+    )
+    intake_quiet_night_hours = models.PositiveSmallIntegerField(
+        default=10, help_text="The same, between 21:00 and 07:00."
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -185,3 +185,31 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class IntakeWatch(models.Model):
+    """When each of an agency's feeds was last heard from, how long its gaps usually are, and
+    whether it is now quiet for longer than that (an alarm, emailed to the administrators)."""
+
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="intake_watches"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    last_heard_at = models.DateTimeField()
+    usual_gap_day = models.DurationField(
+        null=True, blank=True, help_text="Learned from the last 28 days, 07:00 to 21:00."
+    )
+    usual_gap_night = models.DurationField(null=True, blank=True)
+    learned_at = models.DateTimeField(null=True, blank=True)
+    quiet_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set while the alarm is raised: when it was last heard."
+    )
+    alarm_raised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "source"], name="one_watch_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} {self.source}"

@@ -24,6 +24,7 @@ from victim_notify.agencies.models import Agency
 from victim_notify.contacts.models import Contact
 from victim_notify.intake.models import Party, QuarantinedRecord, Report, ReportVersion
 from victim_notify.intake.prepared import PreparedInsert
+from victim_notify.intake.quiet import heard
 from victim_notify.intake.validate import FieldError, ValidParty, ValidReport, validate_record
 from victim_notify.messages.models import Notification
 from victim_notify.messages.schedule import Schedule, TemplateBook
@@ -179,6 +180,8 @@ def ingest(
             held.extend(failed)
             valid = later
         summary.results.extend(_quarantine(config, held, source, source_name))
+    if summary.results:
+        heard(agency, source)
     return summary
 
 

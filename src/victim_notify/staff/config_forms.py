@@ -96,6 +96,8 @@ class AgencySettingsForm(_ConfigForm):
             "adult_age",
             "notify_businesses",
             "notify_reporting_parties",
+            "intake_quiet_day_hours",
+            "intake_quiet_night_hours",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -113,6 +115,8 @@ class AgencySettingsForm(_ConfigForm):
             "adult_age": _("Adult age"),
             "notify_businesses": _("Write to businesses that are victims"),
             "notify_reporting_parties": _("Write to reporting parties"),
+            "intake_quiet_day_hours": _("Alarm after a quiet feed, by day (hours)"),
+            "intake_quiet_night_hours": _("Alarm after a quiet feed, at night (hours)"),
         }
         help_texts = {
             "quiet_hours_start": _(
@@ -130,6 +134,11 @@ class AgencySettingsForm(_ConfigForm):
                 "Longer texts use the template's compact form with a link to the details page."
             ),
             "adult_age": _("Younger victims are not written to directly."),
+            "intake_quiet_day_hours": _(
+                "Administrators are emailed when a source sends nothing for this long between "
+                "07:00 and 21:00, or longer if its usual gaps are longer. 0 turns it off."
+            ),
+            "intake_quiet_night_hours": _("The same between 21:00 and 07:00."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

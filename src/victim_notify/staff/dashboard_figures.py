@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from victim_notify.agencies.models import Agency, Division
-from victim_notify.intake.models import QuarantinedRecord, QuarantineStatus
+from victim_notify.intake.models import IntakeWatch, QuarantinedRecord, QuarantineStatus
 from victim_notify.logs import mask
 from victim_notify.messages.models import MessageKind, Notification, Status
 from victim_notify.messages.rates import rates
@@ -201,6 +201,7 @@ class Figures:
     quarantine_waiting: int
     quarantine_oldest: dt.datetime | None
     providers: list[ProviderState] = field(default_factory=list)
+    feeds: list[IntakeWatch] = field(default_factory=list)
 
     @property
     def messages(self) -> ChannelCount:
@@ -331,4 +332,5 @@ def collect(agency: Agency, period: Period, division: Division | None) -> Figure
         quarantine_waiting=waiting.count(),
         quarantine_oldest=oldest,
         providers=provider_states(agency),
+        feeds=list(IntakeWatch.objects.filter(agency=agency).order_by("source")),
     )

@@ -71,6 +71,13 @@ def disable_unused_accounts() -> int:
     return switch_off()
 
 
+@task()
+def check_quiet_sources() -> dict[str, int]:
+    from victim_notify.intake.quiet import check_quiet_sources as check
+
+    return check()
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
@@ -88,4 +95,5 @@ PERIODIC_JOBS = [
     PeriodicJob("start_surveys", dt.timedelta(minutes=1), start_surveys),
     PeriodicJob("close_surveys", dt.timedelta(minutes=30), close_surveys),
     PeriodicJob("disable_unused_accounts", dt.timedelta(days=1), disable_unused_accounts),
+    PeriodicJob("check_quiet_sources", dt.timedelta(minutes=5), check_quiet_sources),
 ]
