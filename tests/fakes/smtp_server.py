@@ -30,6 +30,9 @@ class Behaviour:
     hang_seconds: float = 0.0  # wait this long before answering DATA
     drop_after_data: bool = False  # close the connection instead of answering DATA
     reject_recipients: set[str] = field(default_factory=set)  # "550 5.1.1" for these only
+    # How many more messages the DATA faults above (data_reply, hang_seconds, drop_after_data)
+    # apply to; None: every one. A server that answers 451 for a while, then recovers.
+    times: int | None = None
 
 
 class _Handler:
@@ -49,6 +52,9 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         behaviour = self.server.behaviour
+        if not self.server.take_fault():
+            self.server.record(envelope)
+            return "250 2.0.0 Ok: queued"
         if behaviour.hang_seconds:
             await asyncio.sleep(behaviour.hang_seconds)
         if behaviour.drop_after_data:
@@ -79,6 +85,16 @@ class SmtpServer:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw)
             )  # type: ignore[arg-type]
+
+    def take_fault(self) -> bool:
+        """Whether this message meets the DATA faults (counting it against `times`)."""
+        with self._lock:
+            if self.behaviour.times is None:
+                return True
+            if self.behaviour.times <= 0:
+                return False
+            self.behaviour.times -= 1
+            return True
 
     def message_ids(self) -> list[str]:
         with self._lock:
