@@ -157,6 +157,20 @@ def run_cli(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.
     )
 
 
+def sessions_waiting_for_a_lock() -> int:
+    """PostgreSQL: how many other sessions on this database wait for a lock right now."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Within a transaction the activity view is read once; ask for a fresh look.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
 on_postgresql = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
     reason="needs PostgreSQL (runs in the PostgreSQL pass: DATABASE_URL=postgres://...)",

@@ -31,6 +31,7 @@ from tests.faults.conftest import (
     assert_nothing_lost_or_duplicated,
     django_rows,
     on_postgresql,
+    sessions_waiting_for_a_lock,
     take_in,
     tally,
     wait_until,
@@ -66,12 +67,7 @@ def database_waits(table: str) -> Iterator[None]:
 
 
 def waiting_on_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0] > 0
+    return sessions_waiting_for_a_lock() > 0
 
 
 def kill(worker: subprocess.Popen) -> None:
