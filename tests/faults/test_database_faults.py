@@ -106,6 +106,10 @@ def test_connections_cut_mid_batch(agency):
     )
     assert_nothing_lost_or_duplicated(result)
     assert result.delivered == BATCH
+    # Recorded from Twilio's own answers ("queued"), kept while the database was away; not
+    # found later by the lease sweep (which would read "sent"): a provider that cannot be
+    # asked would have left those rows outcome_unknown.
+    assert set(Notification.objects.values_list("provider_status", flat=True)) == {"queued"}
 
 
 # -- a PostgreSQL server restarted mid-batch -------------------------------------------------
@@ -195,7 +199,7 @@ def test_postgresql_restarted_mid_batch(own_cluster, tmp_path):
         received = fake.messages
     rows = _query(
         own_cluster,
-        "SELECT r.report_number, n.party_id, n.status, n.last_error "
+        "SELECT r.report_number, n.party_id, n.status, n.last_error, n.provider_status "
         "FROM outbox_notification n JOIN intake_report r ON r.id = n.report_id",
     )
     result = tally(
@@ -206,3 +210,4 @@ def test_postgresql_restarted_mid_batch(own_cluster, tmp_path):
     )
     assert_nothing_lost_or_duplicated(result)
     assert result.delivered == BATCH
+    assert {r[4] for r in rows} == {"queued"}  # from Twilio's answers, not the lease sweep

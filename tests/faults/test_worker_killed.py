@@ -26,6 +26,7 @@ import pytest
 from django.db import connection, transaction
 
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN, subprocess_env
+from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.faults.conftest import (
     assert_nothing_lost_or_duplicated,
@@ -182,3 +183,50 @@ def _now():  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_worker_killed_while_the_mail_server_holds_its_answer(agency):
+    """SMTP cannot be asked whether it has a message: the rows a dead worker had handed over
+    end `outcome_unknown` for a person, and are never sent again on a guess."""
+    take_in(agency, BATCH, channel="email")
+    with SmtpServer() as smtp:
+        smtp.behaviour.hang_seconds = 60  # takes each message, keeps its answer
+        env = subprocess_env(
+            EMAIL_URL=smtp.url,
+            VN_LEASE_SECONDS=str(LEASE),
+            VN_WORKER_POLL="0.05",
+            VN_SEND_CONCURRENCY="4",  # two SMTP connections
+        )
+        worker = subprocess.Popen(worker_command(), env=env)
+        try:
+            wait_until(lambda: len(smtp.received) >= 2, 20, "the server to take two messages")
+            kill(worker)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        smtp.behaviour.hang_seconds = 0
+        wait_until(
+            lambda: (
+                not Notification.objects.filter(
+                    status=Status.SENDING, lease_expires_at__gt=_now()
+                ).exists()
+            ),
+            LEASE + 5,
+            "the dead worker's lease to run out",
+        )
+        restarted = subprocess.run(worker_command("--until-idle"), env=env, timeout=60)
+        assert restarted.returncode == 0
+
+        ids = smtp.message_ids()
+        result = tally(
+            "worker SIGKILLed: mail server holding",
+            BATCH,
+            django_rows(),
+            lambda key: sum(i.startswith(key) for i in ids),
+        )
+    assert_nothing_lost_or_duplicated(result)
+    unknown = Notification.objects.filter(status=Status.OUTCOME_UNKNOWN)
+    assert unknown.count() >= 2  # every row the dead worker had handed over
+    assert all("cannot be asked" in n.last_error for n in unknown)
+    assert Notification.objects.filter(status=Status.SENT).count() == BATCH - unknown.count()
