@@ -10,6 +10,7 @@ PostgreSQL only. The restart uses a throwaway cluster the test creates, owns and
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -127,6 +128,8 @@ def own_cluster() -> Iterator[str]:
     """A PostgreSQL cluster of our own on port 5440, with the schema and the test agency."""
     if not shutil.which("pg_createcluster") or not shutil.which("pg_ctlcluster"):
         pytest.skip("needs Debian's postgresql-common (pg_createcluster)")
+    if os.geteuid() != 0:
+        pytest.skip("creating a PostgreSQL cluster needs root")
     version, name = CLUSTER
     subprocess.run(
         ["pg_dropcluster", "--stop", version, name], capture_output=True, timeout=60
