@@ -27,9 +27,12 @@ class Received:
 class Behaviour:
     rcpt_reply: str | None = None  # e.g. "550 5.1.1 No such user" for every recipient
     data_reply: str | None = None  # e.g. "451 4.3.0 Try later"
-    hang_seconds: float = 0.0  # wait this long before answering DATA
+    hang_seconds: float = 0.0  # take the message, then wait this long before answering DATA
     drop_after_data: bool = False  # close the connection instead of answering DATA
     reject_recipients: set[str] = field(default_factory=set)  # "550 5.1.1" for these only
+    # How many more messages the DATA faults above (data_reply, hang_seconds, drop_after_data)
+    # apply to; None: every one. A server that answers 451 for a while, then recovers.
+    times: int | None = None
 
 
 class _Handler:
@@ -49,14 +52,25 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         behaviour = self.server.behaviour
+        if not self.server.take_fault():
+            self.server.record(envelope)
+            return "250 2.0.0 Ok: queued"
+        recorded = False
         if behaviour.hang_seconds:
+            if not behaviour.data_reply:
+                # It has the whole message; only its answer is late (a stuck queue or filter).
+                self.server.record(envelope)
+                recorded = True
             await asyncio.sleep(behaviour.hang_seconds)
         if behaviour.drop_after_data:
-            self.server.record(envelope)  # it got the whole message, then the line dropped
+            if not recorded:
+                self.server.record(envelope)  # it got the whole message, then the line dropped
             server.transport.close()
             return "421 closing"
         if behaviour.data_reply:
             return behaviour.data_reply
+        if recorded:
+            return "250 2.0.0 Ok: queued"
         self.server.record(envelope)
         return "250 2.0.0 Ok: queued"
 
@@ -66,7 +80,9 @@ class SmtpServer:
         self.behaviour = Behaviour()
         self.received: list[Received] = []
         self._lock = threading.Lock()
-        self.controller = Controller(_Handler(self), hostname=host, port=port or _free_port(host))
+        self._address = (host, port or _free_port(host))
+        self.controller = Controller(_Handler(self), hostname=host, port=self._address[1])
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -80,16 +96,33 @@ class SmtpServer:
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message, raw)
             )  # type: ignore[arg-type]
 
+    def take_fault(self) -> bool:
+        """Whether this message meets the DATA faults (counting it against `times`)."""
+        with self._lock:
+            if self.behaviour.times is None:
+                return True
+            if self.behaviour.times <= 0:
+                return False
+            self.behaviour.times -= 1
+            return True
+
     def message_ids(self) -> list[str]:
         with self._lock:
             return [str(r.message["Message-ID"]) for r in self.received]
 
     def start(self) -> SmtpServer:
+        """Listen; after `stop()`, listen again on the same port (an outage that ends)."""
+        if self._stopped:
+            host, port = self._address
+            self.controller = Controller(_Handler(self), hostname=host, port=port)
+            self._stopped = False
         self.controller.start()
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut the open connections."""
         self.controller.stop()
+        self._stopped = True
 
     def __enter__(self) -> SmtpServer:
         return self.start()

@@ -244,6 +244,7 @@ class FakeTwilio:
         self._hang_seconds = 0.0
         self._wake = threading.Event()  # set to cut short the current hangs
         self._holding = False
+        self._hold_after = 0  # sends still answered at once before holding starts
         self._release_event = threading.Event()  # set to let the currently held replies go
         self._held = 0
         self._server: _Server | None = None
@@ -333,10 +334,12 @@ class FakeTwilio:
             self._hang_left = count
             self._hang_seconds = seconds
 
-    def hold(self) -> None:
-        """From now on accept and record each send, then keep its reply until `release()`."""
+    def hold(self, after: int = 0) -> None:
+        """From now on accept and record each send, then keep its reply until `release()`;
+        with `after`, the next `after` sends are still answered at once."""
         with self._lock:
             self._holding = True
+            self._hold_after = after
 
     def release(self) -> None:
         """Send every held reply and stop holding."""
@@ -553,6 +556,9 @@ class FakeTwilio:
             self._messages.append(message)
             self._by_sid[message.sid] = message
             held = self._holding
+            if held and self._hold_after > 0:
+                self._hold_after -= 1
+                held = False
             if held:
                 self._held += 1
                 release = self._release_event
@@ -644,7 +650,8 @@ class FakeTwilio:
 
     def apply(self, command: dict[str, Any]) -> None:
         """Apply a /__control command: any of reset, fail_next (+status, retry_after),
-        hang_next (+seconds), hold, invalid, unsubscribed, outage (seconds); reset goes first."""
+        hang_next (+seconds), hold (+after), invalid, unsubscribed, outage (seconds); reset goes
+        first."""
         if not isinstance(command, dict):
             raise TypeError("the control body must be a JSON object")
         if command.get("reset"):
@@ -659,7 +666,7 @@ class FakeTwilio:
             self.hang_next(int(command["hang_next"]), float(command.get("seconds", 5.0)))
         if "hold" in command:
             if command["hold"]:
-                self.hold()
+                self.hold(int(command.get("after", 0)))
             else:
                 self.release()
         if "invalid" in command:

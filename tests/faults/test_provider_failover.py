@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN, make_record
 from tests.fakes.twilio_api import FakeTwilio
+from tests.faults.conftest import assert_nothing_lost_or_duplicated, django_rows, tally
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.messages import sender
 from victim_notify.messages.models import Notification, Status
@@ -22,7 +23,7 @@ from victim_notify.providers.models import (
     RateWindow,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
 
 @pytest.fixture
@@ -68,6 +69,8 @@ def test_primary_down_mid_batch_then_back(agency, twilio):
     copies = deliveries(twilio)
     assert set(copies.values()) == {1}, "every message delivered exactly once"
     assert len(copies) == 40
+    result = tally("Twilio down mid-batch, failover", 40, django_rows(), copies.__getitem__)
+    assert_nothing_lost_or_duplicated(result)
     by_provider = Counter(Notification.objects.values_list("provider", flat=True))
     assert by_provider["twilio"] == 10 and by_provider["outbox-sms"] == 30
     assert ProviderEvent.objects.filter(provider="twilio", event="down").exists()

@@ -1,37 +1,93 @@
-"""A worker killed with SIGKILL while Twilio holds its answer loses nothing and sends nothing
-twice: after a restart, what the database records matches what the provider received.
+"""A worker killed with SIGKILL at each step of a send loses nothing and sends nothing twice:
+after a restart, what the database records matches what the provider received.
 
 Driven from outside, as an operator would see it: real worker processes, the official SDK,
-the local fake of Twilio's API holding its responses. No crash hooks in product code.
+the local fake of Twilio's API holding its responses, and the database itself holding the
+worker at a step (a lock it must wait for). No crash hooks in product code.
+
+The steps:
+- claimed: rows taken with a lease, not yet handed over (the worker waits for a read lock on
+  reports, which the last check before hand-over needs; PostgreSQL only, as SQLite cannot make
+  a reader wait);
+- provider_holding: requests at Twilio, which has taken them and holds its answers;
+- provider_answered: some answered (the answers in the worker's memory only), others held;
+- before_record: every answer back, and the worker waiting to write them down.
 """
 
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
-import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from django.db import connection, transaction
 
-from tests.conftest import TWILIO_SID, TWILIO_TOKEN, make_record, subprocess_env
+from tests.conftest import TWILIO_SID, TWILIO_TOKEN, subprocess_env
+from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.twilio_api import FakeTwilio
-from victim_notify.intake.store import IncomingRecord, ingest
+from tests.faults.conftest import (
+    assert_nothing_lost_or_duplicated,
+    django_rows,
+    on_postgresql,
+    sessions_waiting_for_a_lock,
+    take_in,
+    tally,
+    wait_until,
+    worker_command,
+)
+from victim_notify.intake.models import Report
 from victim_notify.messages.models import Notification, Status
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults, pytest.mark.slow]
 
 LEASE = 2
+BATCH = 20
 
 
-def worker_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "victim_notify.cli", "worker", *args]
+@contextmanager
+def database_waits(table: str) -> Iterator[None]:
+    """Make the worker wait at its next write (SQLite: of anything; PostgreSQL: to `table`),
+    or on PostgreSQL at its next read of `table` too, while the block runs."""
+    if connection.vendor == "sqlite":
+        held = sqlite3.connect(connection.settings_dict["NAME"], timeout=20)
+        try:
+            held.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            held.rollback()
+            held.close()
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
+        yield
 
 
-def test_worker_killed_while_the_provider_holds_its_answer(agency):
-    records = [make_record(victim={"phone": f"520-555-01{i:02d}"}) for i in range(12)]
-    ingest(agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(records)], source="api")
-    assert Notification.objects.filter(channel="sms", status=Status.PENDING).count() == 12
+def waiting_on_a_lock() -> bool:
+    return sessions_waiting_for_a_lock() > 0
+
+
+def kill(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+STEPS = [
+    pytest.param("claimed", marks=on_postgresql),
+    "provider_holding",
+    "provider_answered",
+    "before_record",
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_worker_killed_at_each_step_then_restarted(agency, step):
+    numbers = take_in(agency, BATCH)
+    assert Notification.objects.filter(channel="sms", status=Status.PENDING).count() == BATCH
 
     with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake:
         env = subprocess_env(
@@ -43,28 +99,137 @@ def test_worker_killed_while_the_provider_holds_its_answer(agency):
             VN_WORKER_POLL="0.05",
             VN_SEND_CONCURRENCY="4",
         )
-        fake.hold()
-        worker = subprocess.Popen(worker_command(), env=env)
+        worker: subprocess.Popen | None = None
         try:
-            assert fake.wait_for_held(4, timeout=20), "the worker never reached the provider"
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(timeout=10)
+            if step == "claimed":
+                with database_waits(Report._meta.db_table):
+                    worker = subprocess.Popen(worker_command(), env=env)
+                    wait_until(
+                        lambda: (
+                            Notification.objects.filter(
+                                status=Status.SENDING, handed_over_at__isnull=True
+                            ).exists()
+                            and waiting_on_a_lock()
+                        ),
+                        20,
+                        "the worker to claim rows and wait before handing them over",
+                    )
+                    kill(worker)
+                assert not fake.requests, "nothing reached the provider"
+            elif step == "provider_holding":
+                fake.hold()
+                worker = subprocess.Popen(worker_command(), env=env)
+                assert fake.wait_for_held(4, timeout=20), "the worker never reached the provider"
+                kill(worker)
+            elif step == "provider_answered":
+                fake.hold(after=6)
+                worker = subprocess.Popen(worker_command(), env=env)
+                assert fake.wait_for_held(2, timeout=20), "the worker never reached the provider"
+                kill(worker)
+                assert len(fake.messages) >= 8
+            else:  # before_record
+                fake.hold()
+                worker = subprocess.Popen(worker_command(), env=env)
+                assert fake.wait_for_held(4, timeout=20), "the worker never reached the provider"
+                with database_waits(Notification._meta.db_table):
+                    fake.release()
+                    wait_until(
+                        lambda: (
+                            sum(bool(r.status) for r in fake.requests if r.method == "POST")
+                            == BATCH
+                        ),
+                        10,
+                        "Twilio to answer every request",
+                    )
+                    if connection.vendor == "postgresql":
+                        wait_until(waiting_on_a_lock, 10, "the worker to wait to record")
+                    kill(worker)
+                assert not Notification.objects.filter(status=Status.SENT).exists()
         finally:
-            if worker.poll() is None:
+            if worker is not None and worker.poll() is None:
                 worker.kill()
+                worker.wait()
         fake.release()
-        accepted_before_restart = {m.body for m in fake.messages}
-        assert 4 <= len(accepted_before_restart) < 12
+        before_restart = len(fake.messages)
 
-        time.sleep(LEASE + 0.5)  # the dead worker's lease runs out
+        # The dead worker's lease runs out; a new worker looks at its rows again.
+        wait_until(
+            lambda: (
+                not Notification.objects.filter(
+                    status=Status.SENDING, lease_expires_at__gt=_now()
+                ).exists()
+            ),
+            LEASE + 5,
+            "the dead worker's lease to run out",
+        )
         restarted = subprocess.run(worker_command("--until-idle"), env=env, timeout=60)
         assert restarted.returncode == 0
 
-        notes = list(Notification.objects.select_related("report"))
         received = fake.messages
-    for note in notes:
-        copies = [m for m in received if note.report.report_number in m.body]
-        assert len(copies) == 1, f"{note.report.report_number} reached Twilio {len(copies)} times"
+        result = tally(
+            f"worker SIGKILLed: {step}",
+            BATCH,
+            django_rows(),
+            lambda key: sum(key in m.body for m in received),
+        )
+    assert_nothing_lost_or_duplicated(result)
+    by_number = {m.body: m for m in received}
+    assert len(by_number) == BATCH and before_restart <= BATCH
+    for note in Notification.objects.select_related("report"):
+        assert note.report.report_number in numbers
         assert note.status == Status.SENT
-        assert note.provider_message_id == copies[0].sid
-    assert len(received) == 12
+        [copy] = [m for m in received if note.report.report_number in m.body]
+        assert note.provider_message_id == copy.sid
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def test_worker_killed_while_the_mail_server_holds_its_answer(agency):
+    """SMTP cannot be asked whether it has a message: the rows a dead worker had handed over
+    end `outcome_unknown` for a person, and are never sent again on a guess."""
+    take_in(agency, BATCH, channel="email")
+    with SmtpServer() as smtp:
+        smtp.behaviour.hang_seconds = 60  # takes each message, keeps its answer
+        env = subprocess_env(
+            EMAIL_URL=smtp.url,
+            VN_LEASE_SECONDS=str(LEASE),
+            VN_WORKER_POLL="0.05",
+            VN_SEND_CONCURRENCY="4",  # two SMTP connections
+        )
+        worker = subprocess.Popen(worker_command(), env=env)
+        try:
+            wait_until(lambda: len(smtp.received) >= 2, 20, "the server to take two messages")
+            kill(worker)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        smtp.behaviour.hang_seconds = 0
+        wait_until(
+            lambda: (
+                not Notification.objects.filter(
+                    status=Status.SENDING, lease_expires_at__gt=_now()
+                ).exists()
+            ),
+            LEASE + 5,
+            "the dead worker's lease to run out",
+        )
+        restarted = subprocess.run(worker_command("--until-idle"), env=env, timeout=60)
+        assert restarted.returncode == 0
+
+        ids = smtp.message_ids()
+        result = tally(
+            "worker SIGKILLed: mail server holding",
+            BATCH,
+            django_rows(),
+            lambda key: sum(i.startswith(key) for i in ids),
+        )
+    assert_nothing_lost_or_duplicated(result)
+    unknown = Notification.objects.filter(status=Status.OUTCOME_UNKNOWN)
+    assert unknown.count() >= 2  # every row the dead worker had handed over
+    assert all("cannot be asked" in n.last_error for n in unknown)
+    assert Notification.objects.filter(status=Status.SENT).count() == BATCH - unknown.count()

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 
 RECORD_EVERY = 50  # results written per transaction
 ASK_AGAIN_AFTER = dt.timedelta(seconds=60)  # long enough for a slow provider to finish
+# How long answers already received are kept trying to be written while the database is
+# unreachable (a restart, a failover, cut connections) before the round gives up on them.
+RECORD_PATIENCE_SECONDS = 60.0
+# What a lost or refused connection raises; a statement the database refused is not one.
+_CONNECTION_ERRORS = (OperationalError, InterfaceError)
 # What sending needs of a notification; the rest of the row stays in the database.
 _SEND_FIELDS = (
     "id",
@@ -227,20 +232,53 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
             continue
         pending.append((by_id.pop(item[0]), item[1], item[2]))
         if len(pending) >= RECORD_EVERY:
-            _record(worker_id, pending)
+            _record_patiently(worker_id, pending)
             pending = []
         if time.monotonic() - last_renewal > settings.LEASE_SECONDS / 3:
             _renew_leases(worker_id, list(by_id))
             last_renewal = time.monotonic()
-    _record(worker_id, pending)
+    _record_patiently(worker_id, pending)
     for feeder in feeders:
         feeder.join()
 
 
 def _renew_leases(worker_id: str, ids: list[object]) -> None:
-    Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=worker_id).update(
-        lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.LEASE_SECONDS)
-    )
+    """Best effort: a lease that cannot be renewed while the database is away only means the
+    rows may be looked at again; the answers still coming in must not be dropped for it."""
+    try:
+        Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=worker_id).update(
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.LEASE_SECONDS)
+        )
+    except _CONNECTION_ERRORS:
+        log.warning("leases not renewed: the database is unreachable", exc_info=True)
+        connection.close()
+
+
+def _record_patiently(
+    worker_id: str, results: list[tuple[Notification, Accepted | ProviderError, str]]
+) -> None:
+    """Record outcomes, trying again while the database is unreachable. The providers'
+    answers exist only in this process's memory: dropped, every row would wait for its lease
+    to run out, and a message to a provider that cannot be asked (SMTP, SMPP) would end
+    `outcome_unknown` although it was sent. Writing late is safe: only rows this worker still
+    holds change, so a row the lease sweep took over meanwhile keeps what the sweep found."""
+    deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
+    pause = 0.1
+    while True:
+        try:
+            _record(worker_id, results)
+            return
+        except _CONNECTION_ERRORS:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning(
+                "outcomes not recorded yet: the database is unreachable; trying again",
+                extra={"outcomes": len(results)},
+                exc_info=True,
+            )
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def _record(
@@ -267,7 +305,12 @@ def _record(
         for note, result, _ in results:
             if isinstance(result, PermanentFailure) and note.status == Status.FAILED_PERMANENT:
                 after_permanent_failure(note, result.code, str(result))
-    _note_health(results, now)
+    try:
+        _note_health(results, now)
+    except _CONNECTION_ERRORS:
+        # The outcomes are written; the failover's counts can miss one round.
+        log.warning("provider health not updated: the database is unreachable", exc_info=True)
+        connection.close()
 
 
 def _note_health(

@@ -43,6 +43,7 @@ class Worker:
     def __init__(self, worker_id: str | None = None) -> None:
         self.worker_id = worker_id or new_worker_id()
         self.stop = threading.Event()
+        self.failed = False  # a thread stopped on an error: exit non-zero for a supervisor
         self.tasks = TaskWorker(
             queue_names=["*"],
             interval=1.0,
@@ -72,7 +73,7 @@ class Worker:
                 target=self._guarded, args=(self._send_loop,), name="send", daemon=True
             ),
             threading.Thread(
-                target=self._guarded, args=(self.tasks.run,), name="jobs", daemon=True
+                target=self._guarded, args=(self._jobs_loop,), name="jobs", daemon=True
             ),
             threading.Thread(
                 target=self._guarded, args=(self._schedule_loop,), name="scheduler", daemon=True
@@ -83,6 +84,7 @@ class Worker:
         while not self.stop.wait(0.5):
             if not all(t.is_alive() for t in threads):
                 log.error("a worker thread stopped; shutting down so a supervisor restarts us")
+                self.failed = True
                 self.stop.set()
         self.tasks.running = False
         for thread in threads:
@@ -115,6 +117,20 @@ class Worker:
                 self.stop.wait(1.0)
             if not claimed:
                 self.stop.wait(settings.WORKER_POLL_SECONDS)
+
+    def _jobs_loop(self) -> None:
+        """django-tasks-db's runner stops at the first database error it does not expect (a
+        restart, a cut connection): start it again once the database answers, as the send
+        loop does. A job it was running stays RUNNING there; jobs are idempotent nudges, and
+        the next period's run does the work."""
+        while not self.stop.is_set():
+            try:
+                self.tasks.run()
+                return
+            except DatabaseError:
+                log.exception("job runner lost the database; starting it again shortly")
+                connection.close()
+                self.stop.wait(1.0)
 
     def _schedule_loop(self) -> None:
         while not self.stop.is_set():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from victim_notify.worker.runner import Worker
 
@@ -27,3 +27,6 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(worker.run_until_idle()))
         else:
             worker.run_forever()
+            if worker.failed:
+                # Exit non-zero, so a supervisor set to restart on failure does restart it.
+                raise CommandError("a worker thread stopped on an error; see the log above")
