@@ -4,10 +4,12 @@ genuine traffic (signed webhooks, colleagues signing in behind one address)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from twilio.request_validator import RequestValidator
@@ -23,17 +25,20 @@ from victim_notify.providers.models import RateWindow
 pytestmark = pytest.mark.django_db
 
 PUBLIC = "https://vn.example"
+WINDOW_START = dt.datetime(2026, 12, 4, 12, 0, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 def limits(settings):
-    """Small limits, so a test reaches them in a few requests."""
+    """Small limits, so a test reaches them in a few requests; and a clock that starts each test
+    at the start of a window, so no test straddles two."""
     settings.RATE_LIMITS = dict(settings.RATE_LIMITS)
 
     def set_limit(scope: str, count: int, seconds: int = 60) -> None:
         settings.RATE_LIMITS[scope] = Limit(count, seconds)
 
-    return set_limit
+    with time_machine.travel(WINDOW_START, tick=True):
+        yield set_limit
 
 
 def from_address(address: str) -> Client:
