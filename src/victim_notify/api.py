@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -65,7 +65,57 @@ class VictimNotifyAPI(NinjaAPI):
 
         schema = super().get_openapi_schema(*args, **kwargs)
         add_report_schemas(schema)
+        describe_problems(schema)
         return schema
+
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}},
+            },
+        },
+    },
+}
+# What any operation may answer besides its own: no or a wrong token, and over a rate limit.
+_COMMON_PROBLEMS = {
+    "401": "Not authenticated: send a valid agency API token as a Bearer token.",
+    "422": "The request does not match this description.",
+    "429": "Too many requests: wait the seconds in Retry-After.",
+}
+
+
+def describe_problems(schema: dict[str, Any]) -> None:
+    """Every error answer is described as what it is, application/problem+json (django-ninja
+    would say application/json), and every operation lists the errors any call can meet."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = _PROBLEM_SCHEMA
+    problem_content = {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code, description in _COMMON_PROBLEMS.items():
+                responses.setdefault(code, {"description": description})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body is not JSON."})
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                responses.setdefault("404", {"description": "No such object for this agency."})
+            for code, response in responses.items():
+                if str(code).startswith(("4", "5")):
+                    response["content"] = problem_content
 
 
 api = VictimNotifyAPI(
@@ -99,6 +149,11 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         for e in exc.errors
     ]
     return problem(422, "Invalid request", kind="invalid-request", errors=errors)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(404, "Not found", "No such object for this agency.")
 
 
 @api.exception_handler(HttpError)

@@ -9,6 +9,8 @@ credentials are usually passed.
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -87,3 +89,31 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")
     return value
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` in each window of `seconds`."""
+
+    count: int
+    seconds: int
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
+
+
+def env_rate(name: str, default: str) -> Limit | None:
+    """A rate limit: `30/m`, `100/h`, `20/15m`, `5/s`; `off` for none. Windows of 1 s to 1 h."""
+    value = env_str(name, default)
+    if value.strip().lower() in {"off", "0", "none"}:
+        return None
+    match = _RATE.match(value)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate limit (write e.g. 30/m, 100/h, 20/15m, or off)"
+        )
+    count, seconds = int(match[1]), int(match[2] or 1) * _UNITS[match[3]]
+    if count < 1 or not 1 <= seconds <= 3600:
+        raise ImproperlyConfigured(f"{name}={value!r}: at least 1, in a window of 1 s to 1 h")
+    return Limit(count, seconds)

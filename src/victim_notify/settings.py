@@ -21,6 +21,7 @@ from victim_notify.environment import (
     env_int,
     env_list,
     env_optional,
+    env_rate,
     env_str,
 )
 
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and views, so a refused request costs one counter.
+    "victim_notify.throttle.ThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -235,6 +238,20 @@ AXES_VERBOSE = False
 # Locking by address as well would let one wrong-typing colleague lock out a whole station
 # behind one NAT address; attempts by address are rate-limited instead (issue 6).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Rate limits per client address (victim_notify/throttle.py), counted in the database so every
+# process shares them: "N/m", "N/h", "N/15m", or "off". Over one, the answer is 429.
+RATE_LIMITS = {
+    # Failed sign-ins (password or code, staff app or admin) from one address.
+    "login_failed": env_rate("VN_RATE_LOGIN_FAILED", "20/15m"),
+    # Webhook requests that fail the signature check; genuine ones are never limited.
+    "webhook_invalid": env_rate("VN_RATE_WEBHOOK_INVALID", "30/m"),
+    # Details, unsubscribe and survey pages: all requests, and those with a link not valid.
+    "public": env_rate("VN_RATE_PUBLIC", "300/m"),
+    "public_invalid": env_rate("VN_RATE_PUBLIC_INVALID", "30/m"),
+    # The API: all requests, and those refused for a missing or wrong token.
+    "api": env_rate("VN_RATE_API", "6000/m"),
+    "api_unauthenticated": env_rate("VN_RATE_API_UNAUTHENTICATED", "30/m"),
+}
 OTP_TOTP_ISSUER = env_str("VN_OTP_ISSUER", "Victim Notify")
 
 TASKS = {

@@ -155,6 +155,47 @@ def test_preview_shows_template_errors_instead_of_failing(
     assert error in html.unescape(body)
 
 
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (FACTS + " {{ self }}", "unknown placeholder {{ self }}"),
+        (FACTS + " {{ report.agency.__class__.objects.all() }}", "unknown placeholder"),
+        (FACTS + " {{ cycler.__init__.__globals__ }}", "unknown placeholder {{ cycler }}"),
+        (FACTS + " {% for x in range(10**9) %}{% endfor %}", "unknown placeholder {{ range }}"),
+        (FACTS + " {{ 'a' * 10**9 }}", "operator is not available"),
+        (FACTS + " {{ report_number.ljust(10000000000) }}", "calling functions or methods"),
+        (FACTS + " {% set x = report_number %}{% set x = x ~ x %}", "{% set %} cannot be used"),
+        (
+            FACTS + " {% for a in report_number %}{% for b in report_number %}{% endfor %}"
+            "{% endfor %}",
+            "loops ({% for %}) cannot be used",
+        ),
+        (
+            FACTS
+            + " {{ officer_name|replace('', '"
+            + "x" * 120
+            + "')|replace('', '1234567890') }}",
+            "replace made a text longer",
+        ),
+    ],
+)
+def test_template_injection_is_explained_in_preview_and_refused_on_save(
+    signed_in: SignIn, agency: Agency, text: str, error: str
+) -> None:
+    client = signed_in(Role.SUPERVISOR)
+    template = template_of(agency)
+    body = preview(client, template, text=text)
+    assert "Saving is refused until these are fixed" in body
+    assert error in html.unescape(body)
+    response = client.post(
+        reverse("staff:config-template", kwargs={"template_id": template.pk}),
+        sms_form(template, text=text),
+    )
+    assert response.status_code == 200
+    assert error in html.unescape(response.content.decode())
+    assert template_of(agency).version == template.version
+
+
 def test_email_preview_shows_subject_sandboxed_html_and_plain_text(
     signed_in: SignIn, agency: Agency
 ) -> None:

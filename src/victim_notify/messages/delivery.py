@@ -97,15 +97,25 @@ def record_status(
         if note is None:
             log.warning("report about an unknown message", extra={"source": source})
             return None
-        DeliveryEvent.objects.create(
-            notification=note,
-            source=source,
-            provider_status=provider_status[:40],
-            error_code=error_code[:40],
-            detail=detail[:500],
-        )
+        event = {
+            "source": source,
+            "provider_message_id": provider_message_id[:100],
+            "provider_status": provider_status[:40],
+            "error_code": error_code[:40],
+        }
+        if provider_message_id and note.delivery_events.filter(**event).exists():
+            # The same report again: a provider's retry, or someone replaying a request they
+            # saw. It was acted on the first time; acting again could resend the message.
+            return note
+        DeliveryEvent.objects.create(notification=note, detail=detail[:500], **event)
         if note.status in FINAL_STATUSES:
             return note  # already settled; reports can come late, twice or out of order
+        if (
+            provider_message_id
+            and note.provider_message_id
+            and provider_message_id != note.provider_message_id
+        ):
+            return note  # about an earlier hand-over of a message since sent again
         now = timezone.now()
         changes: dict[str, object] = {"provider_status": provider_status[:40]}
         if provider_message_id and not note.provider_message_id:

@@ -284,6 +284,8 @@ class DeliveryEvent(models.Model):
     )
     at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=20)  # twilio, smpp, dsn
+    # Which hand-over it is about (a retried message has a new one), when the provider says.
+    provider_message_id = models.CharField(max_length=100, blank=True, default="")
     provider_status = models.CharField(max_length=40)
     error_code = models.CharField(max_length=40, blank=True)
     detail = models.CharField(max_length=500, blank=True)

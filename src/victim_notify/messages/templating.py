@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -100,6 +100,47 @@ ALLOWED_FILTERS = frozenset(
 )
 
 
+# What one filter may make of a value: `replace('', 'xxxxxxxx')` multiplies a string's length,
+# and nested it would grow exponentially.
+MAX_VALUE_LENGTH = 10_000
+
+# Message templates are placeholders, filters and if/else. What else Jinja's syntax offers is
+# refused when a template is parsed: a loop, even over a short string, nests into billions of
+# iterations; {% set x = x ~ x %} doubles a string per line; a method call such as
+# report_number.ljust(10**8) or '{:>99999999}'.format(...) makes one huge string; and
+# include/import/macros have no use in a message.
+_REFUSED: dict[type[nodes.Node], str] = {
+    nodes.For: "loops ({% for %})",
+    nodes.Assign: "{% set %}",
+    nodes.AssignBlock: "{% set %}",
+    nodes.Macro: "macros",
+    nodes.CallBlock: "{% call %}",
+    nodes.FilterBlock: "{% filter %} blocks",
+    nodes.With: "{% with %}",
+    nodes.Include: "{% include %}",
+    nodes.Import: "{% import %}",
+    nodes.FromImport: "{% import %}",
+    nodes.Extends: "{% extends %}",
+    nodes.Block: "{% block %}",
+    nodes.Call: "calling functions or methods",
+}
+
+
+def _refuse_beyond_messages(tree: nodes.Template) -> None:
+    """Raises TemplateSyntaxError, with the line, for the first construct a message template
+    may not use (see _REFUSED). Attribute tricks are named before anything else."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
+        if isinstance(name, str) and name.startswith("_"):
+            raise TemplateSyntaxError(f"access to attribute {name!r} is unsafe", node.lineno)
+    for node in tree.find_all(nodes.Name):
+        if node.name == "self":
+            raise TemplateSyntaxError("unknown placeholder {{ self }}", node.lineno)
+    for node in tree.find_all(tuple(_REFUSED)):
+        what = _REFUSED[type(node)]
+        raise TemplateSyntaxError(f"{what} cannot be used in message templates", node.lineno)
+
+
 class _MessageSandbox(ImmutableSandboxedEnvironment):
     """Jinja's sandbox without arithmetic, which a message never needs and which `9**9**9` or
     `report_number * 10**8` would turn into a way to stop the worker."""
@@ -117,26 +158,49 @@ def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
     # beyond PLACEHOLDERS that the check at save cannot see, e.g. range(10**9) in a loop.
     env.globals.clear()
     env.filters = {name: f for name, f in env.filters.items() if name in ALLOWED_FILTERS}
+    env.filters["replace"] = _bounded_replace(env.filters["replace"])
     return env
+
+
+def _bounded_replace(replace: Any) -> Any:
+    @pass_eval_context
+    def bounded(eval_ctx: Any, s: Any, old: Any, new: Any, count: Any = None) -> Any:
+        result = replace(eval_ctx, s, old, new, count)
+        if len(result) > MAX_VALUE_LENGTH:
+            raise SecurityError(f"replace made a text longer than {MAX_VALUE_LENGTH} characters")
+        return result
+
+    return bounded
 
 
 TEXT_ENV = _environment(autoescape=False)
 HTML_ENV = _environment(autoescape=True)
 
 
+def _compile(env: ImmutableSandboxedEnvironment, source: str):  # type: ignore[no-untyped-def]
+    # Checked here too, so a template saved before a construct was refused cannot run it.
+    tree = env.parse(source)
+    _refuse_beyond_messages(tree)
+    return env.from_string(tree)
+
+
 @lru_cache(maxsize=512)
 def compile_text(source: str):  # type: ignore[no-untyped-def]
-    return TEXT_ENV.from_string(source)
+    return _compile(TEXT_ENV, source)
 
 
 @lru_cache(maxsize=512)
 def compile_html(source: str):  # type: ignore[no-untyped-def]
-    return HTML_ENV.from_string(source)
+    return _compile(HTML_ENV, source)
 
 
 def placeholders_used(source: str, *, html: bool = False) -> set[str]:
     env = HTML_ENV if html else TEXT_ENV
-    return set(meta.find_undeclared_variables(env.parse(source)))
+    tree = env.parse(source)
+    used = set(meta.find_undeclared_variables(tree))
+    if any(node.name == "self" for node in tree.find_all(nodes.Name)):
+        used.add("self")  # Jinja's reference to the template itself: not a placeholder
+    return used
 
 
 def check_source(
@@ -149,6 +213,11 @@ def check_source(
         return [f"line {exc.lineno}: {exc.message}"]
     allowed = placeholders_for(kind)
     problems = [f"unknown placeholder {{{{ {name} }}}}" for name in sorted(used - set(allowed))]
+    if not problems:
+        try:
+            _refuse_beyond_messages((HTML_ENV if html else TEXT_ENV).parse(source))
+        except TemplateSyntaxError as exc:
+            problems.append(f"line {exc.lineno}: {exc.message}")
     if not problems:
         problems += _render_problems(source, html, allowed)
     if require_facts:

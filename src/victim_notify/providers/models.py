@@ -91,7 +91,8 @@ class ProviderEvent(models.Model):
 
 
 class RateWindow(models.Model):
-    """Messages handed to a provider in one second, counted across all workers."""
+    """Messages handed to a provider in one second, counted across all workers; and, under keys
+    starting `web:`, requests from one client in a rate-limit window starting at `second`."""
 
     provider = models.CharField(max_length=32)
     second = models.BigIntegerField()

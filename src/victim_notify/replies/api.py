@@ -4,6 +4,7 @@ handled. Scoped to the agency whose token is used."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db.models import F
 from django.http import HttpRequest
@@ -66,7 +67,7 @@ def list_replies(
 
 
 @router.post("/replies/{reply_id}/handled", response=ReplyOut, summary="Mark a reply handled")
-def mark_handled(request: HttpRequest, reply_id: str, payload: HandledIn) -> ReplyOut:
+def mark_handled(request: HttpRequest, reply_id: uuid.UUID, payload: HandledIn) -> ReplyOut:
     token = request.auth  # type: ignore[attr-defined]
     reply = get_object_or_404(InboundMessage, pk=reply_id, agency=token.agency)
     if handling.mark_handled(reply, by=payload.by, note=payload.note):
