@@ -19,13 +19,16 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import UUID
 
 import pytest
 from django.db import connection, transaction
 
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN, subprocess_env
+from tests.fakes.smsc import Smsc
 from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.twilio_api import FakeTwilio
 from tests.faults.conftest import (
@@ -40,6 +43,7 @@ from tests.faults.conftest import (
 )
 from victim_notify.intake.models import Report
 from victim_notify.messages.models import Notification, Status
+from victim_notify.messages.sms import cost
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults, pytest.mark.slow]
 
@@ -188,9 +192,27 @@ def _now():  # type: ignore[no-untyped-def]
     return timezone.now()
 
 
+def wait_for_the_sweep(lease: int = LEASE) -> None:
+    wait_until(
+        lambda: (
+            not Notification.objects.filter(
+                status=Status.SENDING, lease_expires_at__gt=_now()
+            ).exists()
+        ),
+        lease + 5,
+        "the dead worker's lease to run out",
+    )
+
+
+# VN_SEND_CONCURRENCY=4 gives SMTP half: two connections, so two emails in flight at most.
+SMTP_IN_FLIGHT = 2
+
+
 def test_worker_killed_while_the_mail_server_holds_its_answer(agency):
     """SMTP cannot be asked whether it has a message: the rows a dead worker had handed over
-    end `outcome_unknown` for a person, and are never sent again on a guess."""
+    end `outcome_unknown` for a person, and are never sent again on a guess. Only the emails
+    that were in flight are handed over (marked as each connection comes free), so every other
+    victim gets their email, once, from the restarted worker."""
     take_in(agency, BATCH, channel="email")
     with SmtpServer() as smtp:
         smtp.behaviour.hang_seconds = 60  # takes each message, keeps its answer
@@ -198,26 +220,23 @@ def test_worker_killed_while_the_mail_server_holds_its_answer(agency):
             EMAIL_URL=smtp.url,
             VN_LEASE_SECONDS=str(LEASE),
             VN_WORKER_POLL="0.05",
-            VN_SEND_CONCURRENCY="4",  # two SMTP connections
+            VN_SEND_CONCURRENCY="4",
         )
         worker = subprocess.Popen(worker_command(), env=env)
         try:
-            wait_until(lambda: len(smtp.received) >= 2, 20, "the server to take two messages")
+            wait_until(
+                lambda: len(smtp.received) >= SMTP_IN_FLIGHT, 20, "the server to take two messages"
+            )
+            time.sleep(0.3)  # room for more rows to be marked, were the window not kept
+            handed_over = Notification.objects.filter(handed_over_at__isnull=False).count()
             kill(worker)
         finally:
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
+        at_the_server = set(smtp.message_ids())
         smtp.behaviour.hang_seconds = 0
-        wait_until(
-            lambda: (
-                not Notification.objects.filter(
-                    status=Status.SENDING, lease_expires_at__gt=_now()
-                ).exists()
-            ),
-            LEASE + 5,
-            "the dead worker's lease to run out",
-        )
+        wait_for_the_sweep()
         restarted = subprocess.run(worker_command("--until-idle"), env=env, timeout=60)
         assert restarted.returncode == 0
 
@@ -229,7 +248,59 @@ def test_worker_killed_while_the_mail_server_holds_its_answer(agency):
             lambda key: sum(i.startswith(key) for i in ids),
         )
     assert_nothing_lost_or_duplicated(result)
+    assert handed_over == SMTP_IN_FLIGHT
     unknown = Notification.objects.filter(status=Status.OUTCOME_UNKNOWN)
-    assert unknown.count() >= 2  # every row the dead worker had handed over
+    assert 1 <= unknown.count() <= SMTP_IN_FLIGHT
     assert all("cannot be asked" in n.last_error for n in unknown)
+    # Each one left for a person is one the server did take before the kill.
+    assert {n.pk for n in unknown} <= {UUID(i[1:].split("@")[0]) for i in at_the_server}
+    assert result.failed == 0
+    assert Notification.objects.filter(status=Status.SENT).count() == BATCH - unknown.count()
+
+
+def test_worker_killed_while_the_smsc_holds_its_answers(agency):
+    """SMPP cannot be asked either: only the texts in the session's window are handed over,
+    so only those end `outcome_unknown`; the others go once after the restart."""
+    take_in(agency, BATCH)
+    [parts] = {cost(n.body).segments for n in Notification.objects.filter(channel="sms")}
+    texts_in_window = 3
+    with Smsc(system_id="vn-faults", password="s3cret") as smsc:
+        smsc.hold_responses = True  # takes each submit_sm, keeps its answer
+        env = subprocess_env(
+            SMS_PROVIDERS="smpp",
+            SMPP_URL=f"{smsc.url}?window={texts_in_window * parts}",
+            VN_LEASE_SECONDS=str(LEASE),
+            VN_WORKER_POLL="0.05",
+        )
+        worker = subprocess.Popen(worker_command(), env=env)
+        try:
+            assert smsc.wait_for(lambda: smsc.unanswered >= texts_in_window * parts, 20)
+            time.sleep(0.3)  # room for more rows to be marked, were the window not kept
+            handed_over = Notification.objects.filter(handed_over_at__isnull=False).count()
+            kill(worker)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        at_the_smsc = [m.text for m in smsc.messages]
+        smsc.release()  # nothing to answer now: the link died with the worker
+        wait_for_the_sweep()
+        restarted = subprocess.run(worker_command("--until-idle"), env=env, timeout=60)
+        assert restarted.returncode == 0
+
+        texts = [m.text for m in smsc.messages]
+        result = tally(
+            "worker SIGKILLed: SMSC holding",
+            BATCH,
+            django_rows(),
+            lambda key: sum(key in text for text in texts),
+        )
+    assert_nothing_lost_or_duplicated(result)
+    assert not smsc.duplicate_parts
+    assert handed_over == texts_in_window
+    unknown = Notification.objects.filter(status=Status.OUTCOME_UNKNOWN).select_related("report")
+    assert 1 <= unknown.count() <= texts_in_window
+    assert all("cannot be asked" in n.last_error for n in unknown)
+    assert all(any(n.report.report_number in t for t in at_the_smsc) for n in unknown)
+    assert result.failed == 0
     assert Notification.objects.filter(status=Status.SENT).count() == BATCH - unknown.count()

@@ -240,6 +240,25 @@ def test_an_outcome_arriving_after_the_lease_was_taken_over_changes_nothing(agen
     assert Notification.objects.get(pk=second).status == Status.SENT
 
 
+def test_an_email_taken_back_by_the_sweep_before_its_turn_is_not_sent(agency, smtp):
+    """SMTP rows are marked handed over only as each email's turn comes: one the lease sweep
+    put back to pending meanwhile (the round ran past its lease) is left to whoever has it."""
+    take_in(
+        agency,
+        *[make_record(victim={"phone": "", "email": f"victim{i}@example.com"}) for i in range(3)],
+    )
+    ids = sender.claim("slow-worker", 10, timezone.now())
+    notes = list(Notification.objects.filter(pk__in=ids).select_related("contact"))
+    taken = notes[0].pk
+    Notification.objects.filter(pk=taken).update(status=Status.PENDING, claimed_by="")
+    sender._hand_over("slow-worker", {"email": notes})
+    assert not any(i.startswith(f"<{taken}@") for i in smtp.message_ids())
+    assert len(smtp.message_ids()) == 2
+    taken_back = Notification.objects.get(pk=taken)
+    assert taken_back.status == Status.PENDING and taken_back.handed_over_at is None
+    assert Notification.objects.filter(status=Status.SENT).count() == 2
+
+
 def test_a_template_that_fails_to_render_holds_only_its_own_message(agency):
     from victim_notify.messages.models import MessageTemplate, TemplateRevision
 

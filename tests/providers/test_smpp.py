@@ -696,3 +696,48 @@ def test_link_dropped_mid_window_through_the_send_path_leaves_rows_for_a_person(
     assert {n.provider_error_code for n in unknown} == {"no_answer"}
     destinations = [s.destination_addr for s in smsc.submits if s.number == 1]
     assert sorted(destinations) == ["15205550134", "15205550135", "15205550136"]  # once each
+
+
+def test_texts_are_admitted_only_when_the_window_has_room_for_all_their_parts(smsc):
+    """What a crash can leave unknown: texts admitted (marked handed over) and not answered
+    never need more parts than the window holds, so each was written the moment it was."""
+    provider = connect(smsc, window=4, timeout=10)
+    smsc.hold_responses = True
+    admitted: list[str] = []
+    results = []
+    long_text = "y" * 200  # two parts
+
+    def admit(group):  # type: ignore[no-untyped-def]
+        admitted.extend(m.body for m in group)
+        return group
+
+    texts = [message(long_text), message("Text 1"), message("Text 2"), message("Text 3")]
+    sending = threading.Thread(
+        target=lambda: results.extend(provider.send_many(texts, admit=admit))
+    )
+    sending.start()
+    try:
+        assert smsc.wait_for(lambda: smsc.unanswered == 4)
+        time.sleep(0.3)  # room for the last text to be admitted, were places not kept
+        assert admitted == [long_text, "Text 1", "Text 2"]
+        smsc.release()
+        sending.join(timeout=10)
+    finally:
+        provider.close()
+    assert len(results) == 4 and all(isinstance(r, Accepted) for _, r in results)
+    assert admitted == [m.body for m in texts]
+
+
+def test_a_text_admit_refuses_is_not_sent_and_has_no_result(smsc):
+    provider = connect(smsc, window=2)
+    try:
+        results = list(
+            provider.send_many(
+                [message("Text 0"), message("Text 1"), message("Text 2")],
+                admit=lambda group: [m for m in group if m.body != "Text 1"],
+            )
+        )
+    finally:
+        provider.close()
+    assert sorted(m.body for m, _ in results) == ["Text 0", "Text 2"]
+    assert sorted(m.text for m in smsc.messages) == ["Text 0", "Text 2"]

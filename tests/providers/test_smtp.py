@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
 
 import pytest
@@ -62,6 +63,43 @@ def test_many_emails_share_connections_and_each_arrives_once(server):
     outgoing = [message(subject=f"Report {i}") for i in range(40)]
     results = list(provider.send_many(outgoing))
     provider.close()
+    assert all(not isinstance(result, Exception) for _, result in results)
+    assert sorted(server.message_ids()) == sorted(
+        f"<{m.notification_id}@testville.example>" for m in outgoing
+    )
+
+
+def test_with_admit_no_more_are_admitted_than_can_be_in_flight(server):
+    """A sliding window: each email is admitted (its row marked handed over) only once one of
+    the `concurrency` connections is free for it, so a crash leaves no more unknown."""
+    provider = provider_for(server)  # two connections
+    lock = threading.Lock()
+    outstanding = most = 0
+
+    def admit(group: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        nonlocal outstanding, most
+        with lock:
+            outstanding += len(group)
+            most = max(most, outstanding)
+        return group
+
+    send = provider.send
+
+    def counted(one: OutgoingMessage):  # type: ignore[no-untyped-def]
+        nonlocal outstanding
+        try:
+            return send(one)
+        finally:
+            with lock:
+                outstanding -= 1
+
+    provider.send = counted  # type: ignore[method-assign]
+    outgoing = [message(subject=f"Report {i}") for i in range(30)]
+    try:
+        results = list(provider.send_many(outgoing, admit=admit))
+    finally:
+        provider.close()
+    assert most == 2
     assert all(not isinstance(result, Exception) for _, result in results)
     assert sorted(server.message_ids()) == sorted(
         f"<{m.notification_id}@testville.example>" for m in outgoing

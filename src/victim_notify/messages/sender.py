@@ -2,11 +2,15 @@
 record what happened.
 
 Each step is a row changing state in the database. A row is claimed with a lease (status
-`sending`); just before a group is handed over, `handed_over_at` is written, so after a crash
-we know which rows a provider may have seen. A lease that runs out is looked at again by
-`recover_stale_leases`: rows never handed over go back to pending; rows that were are checked
+`sending`); just before its message can reach a provider, `handed_over_at` is written, so after
+a crash we know which rows a provider may have seen. A lease that runs out is looked at again
+by `recover_stale_leases`: rows never handed over go back to pending; rows that were are checked
 with the provider where it can be asked, and otherwise become `outcome_unknown` for a person
 to decide. Nothing is ever silently sent twice.
+
+For a provider that cannot be asked (SMTP, SMPP) `handed_over_at` is written a few rows at a
+time, as places among the `concurrency` messages it has in flight come free, so a crash leaves
+at most that many rows for a person; the others go back to pending and are sent on restart.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -35,6 +42,7 @@ from victim_notify.messages.unsubscribe import unsubscribe_headers
 from victim_notify.providers import health, rate
 from victim_notify.providers.base import (
     Accepted,
+    Admit,
     CannotBeAsked,
     OutcomeUnknown,
     OutgoingMessage,
@@ -45,6 +53,7 @@ from victim_notify.providers.base import (
 from victim_notify.providers.registry import names_for, provider_named
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RECORD_EVERY = 50  # results written per transaction
 ASK_AGAIN_AFTER = dt.timedelta(seconds=60)  # long enough for a slow provider to finish
@@ -178,21 +187,47 @@ def _lanes(ready: dict[str, list[Notification]]) -> dict[_Lane, list[Notificatio
     return lanes
 
 
+@dataclass
+class _Admission:
+    """A feeder asking the recording thread to write `handed_over_at` for the next messages
+    of its lane, and waiting to hear which it may send."""
+
+    lane: _Lane
+    messages: list[OutgoingMessage]
+    answered: threading.Event = dataclass_field(default_factory=threading.Event)
+    admitted: list[OutgoingMessage] = dataclass_field(default_factory=list)
+
+
 def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
     """Give every ready message to the provider its agency's routes pick (the first one up),
     all providers at once, and record outcomes as they arrive. `handed_over_at` is written
-    first: after a crash it tells which rows a provider may have seen."""
+    before a message can reach its provider: after a crash it tells which rows a provider may
+    have seen.
+
+    For a provider that can be asked (Twilio, the outbox) a crash costs nothing but a lookup,
+    so a lane's rows are all marked at once, in one UPDATE. For one that cannot (SMTP, SMPP)
+    every row marked becomes `outcome_unknown` after a crash, so rows are marked in a sliding
+    window: the provider admits the next messages only as places among the `concurrency` it
+    has in flight come free (Provider.send_many's `admit`)."""
     lanes = _lanes(ready)
     providers = {lane: provider_named(lane.provider) for lane in lanes}  # config errors stop here
     by_id = {note.pk: note for notes in lanes.values() for note in notes}
     messages = {lane: [outgoing(n) for n in notes] for lane, notes in lanes.items()}
+    windowed = {
+        lane
+        for lane, provider in providers.items()
+        if not provider.can_be_asked and not provider.uses_database
+    }
     now = timezone.now()
     for lane, notes in lanes.items():
-        Notification.objects.filter(
-            pk__in=[n.pk for n in notes], status=Status.SENDING, claimed_by=worker_id
-        ).update(handed_over_at=now, provider=lane.provider)
+        if lane not in windowed:
+            Notification.objects.filter(
+                pk__in=[n.pk for n in notes], status=Status.SENDING, claimed_by=worker_id
+            ).update(handed_over_at=now, provider=lane.provider)
 
-    results: queue.Queue[tuple[object, Accepted | ProviderError, str] | None] = queue.Queue()
+    results: queue.Queue[tuple[object, Accepted | ProviderError, str] | _Admission | None] = (
+        queue.Queue()
+    )
     # A provider that is the database itself (the development outbox) writes on this thread's
     # connection; the others run in feeder threads so every provider is in flight at once.
     inline = [lane for lane in lanes if providers[lane].uses_database]
@@ -201,7 +236,29 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
         for message, result in providers[lane].send_many(messages[lane]):
             pending.append((by_id.pop(message.notification_id), result, lane.provider))
 
+    # The windowed lanes' rows are marked on this thread, the one that records, on its own
+    # connection: a feeder asks (an _Admission on the results queue) and waits for the answer.
+    # Not on the feeder's or the provider's threads with connections of their own: that would
+    # be a connection per lane held open across slow provider calls, writers contending for
+    # SQLite's one write lock within a worker, and rows a test's open transaction holds
+    # invisible to them. Marking waits behind at most one write of outcomes.
+    abandoned = threading.Event()  # this thread stopped: admit nothing more
+
+    def admit_for(lane: _Lane) -> Admit:
+        def admit(group: list[OutgoingMessage]) -> list[OutgoingMessage]:
+            if abandoned.is_set():
+                return []
+            request = _Admission(lane, group)
+            results.put(request)
+            while not request.answered.wait(0.5):
+                if abandoned.is_set():
+                    return []
+            return request.admitted
+
+        return admit
+
     def feed(lane: _Lane) -> None:
+        admit = admit_for(lane) if lane in windowed else None
         try:
             waiting = messages[lane]
             while waiting:
@@ -209,7 +266,12 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
                 if lane.per_second:
                     allowed = rate.wait_for_allowance(lane.rate_key, allowed, lane.per_second)
                 batch, waiting = waiting[:allowed], waiting[allowed:]
-                for message, result in providers[lane].send_many(batch):
+                sent = (
+                    providers[lane].send_many(batch, admit=admit)
+                    if admit
+                    else providers[lane].send_many(batch)
+                )
+                for message, result in sent:
                     results.put((message.notification_id, result, lane.provider))
         finally:
             if lane.per_second:
@@ -225,21 +287,71 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
         feeder.start()
     running = len(feeders)
     last_renewal = time.monotonic()
-    while running:
-        item = results.get()
-        if item is None:
-            running -= 1
-            continue
-        pending.append((by_id.pop(item[0]), item[1], item[2]))
-        if len(pending) >= RECORD_EVERY:
-            _record_patiently(worker_id, pending)
-            pending = []
-        if time.monotonic() - last_renewal > settings.LEASE_SECONDS / 3:
-            _renew_leases(worker_id, list(by_id))
-            last_renewal = time.monotonic()
-    _record_patiently(worker_id, pending)
+    try:
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+                continue
+            if isinstance(item, _Admission):
+                for note_id in _admit(worker_id, item):
+                    del by_id[note_id]  # never sent: nothing to record
+                continue
+            pending.append((by_id.pop(item[0]), item[1], item[2]))
+            if len(pending) >= RECORD_EVERY:
+                _record_patiently(worker_id, pending)
+                pending = []
+            if time.monotonic() - last_renewal > settings.LEASE_SECONDS / 3:
+                _renew_leases(worker_id, list(by_id))
+                last_renewal = time.monotonic()
+        _record_patiently(worker_id, pending)
+    except BaseException:
+        abandoned.set()
+        raise
     for feeder in feeders:
         feeder.join()
+
+
+def _admit(worker_id: str, request: _Admission) -> list[object]:
+    """Mark a feeder's next rows handed over and let it send those this worker still holds;
+    returns the ids of those it may not send. A row the lease sweep took over meanwhile (this
+    round ran past its lease) may already be pending again or sent by another worker. While
+    the database is unreachable nothing is sent: the rows stay unmarked, so the sweep puts
+    them back to pending when their lease runs out."""
+    ids = [m.notification_id for m in request.messages]
+    held: set[object] = set()
+    try:
+        held = _patiently(
+            lambda: _mark_handed_over(worker_id, ids, request.lane.provider),
+            "rows not marked handed over yet",
+            len(ids),
+        )
+    except _CONNECTION_ERRORS:
+        log.warning("rows not handed over: the database is unreachable", extra={"rows": len(ids)})
+        connection.close()
+        return ids
+    finally:
+        request.admitted = [m for m in request.messages if m.notification_id in held]
+        request.answered.set()
+    refused = [note_id for note_id in ids if note_id not in held]
+    if refused:
+        log.warning("rows taken over before their hand-over", extra={"rows": len(refused)})
+    return refused
+
+
+def _mark_handed_over(worker_id: str, ids: list[object], provider: str) -> set[object]:
+    """Which of the rows are marked. The lease is renewed with the mark, so the sweep cannot
+    requeue a row between this write and its hand-over."""
+    now = timezone.now()
+    mine = Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=worker_id)
+    marked = mine.update(
+        handed_over_at=now,
+        provider=provider,
+        lease_expires_at=now + dt.timedelta(seconds=settings.LEASE_SECONDS),
+    )
+    if marked == len(ids):
+        return set(ids)
+    return set(mine.values_list("pk", flat=True))  # the rows just marked: they stay ours
 
 
 def _renew_leases(worker_id: str, ids: list[object]) -> None:
@@ -262,18 +374,23 @@ def _record_patiently(
     to run out, and a message to a provider that cannot be asked (SMTP, SMPP) would end
     `outcome_unknown` although it was sent. Writing late is safe: only rows this worker still
     holds change, so a row the lease sweep took over meanwhile keeps what the sweep found."""
+    _patiently(lambda: _record(worker_id, results), "outcomes not recorded yet", len(results))
+
+
+def _patiently(action: Callable[[], T], what: str, rows: int) -> T:
+    """Run a write, trying again for RECORD_PATIENCE_SECONDS while the database is
+    unreachable; then the connection error is raised."""
     deadline = time.monotonic() + RECORD_PATIENCE_SECONDS
     pause = 0.1
     while True:
         try:
-            _record(worker_id, results)
-            return
+            return action()
         except _CONNECTION_ERRORS:
             if time.monotonic() >= deadline:
                 raise
             log.warning(
-                "outcomes not recorded yet: the database is unreachable; trying again",
-                extra={"outcomes": len(results)},
+                f"{what}: the database is unreachable; trying again",
+                extra={"rows": rows},
                 exc_info=True,
             )
             connection.close()
@@ -432,7 +549,8 @@ def recover_stale_leases(now: dt.datetime | None = None, limit: int = 500) -> di
             pk=note.pk, status=Status.SENDING, claimed_by=note.claimed_by, lease_expires_at__lt=now
         )
         if note.handed_over_at is None:
-            counts["requeued"] += still_stale.update(
+            # Guarded: the worker may have marked it (and renewed its lease) since it was read.
+            counts["requeued"] += still_stale.filter(handed_over_at__isnull=True).update(
                 status=Status.PENDING,
                 not_before=now,
                 lease_expires_at=None,

@@ -3,10 +3,12 @@ retrying, and (where the provider can be asked) say whether it already has a mes
 
 from __future__ import annotations
 
+import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 
 
@@ -57,6 +59,11 @@ class Accepted:
 
 Result = Accepted | ProviderError
 
+#: Called with a group of messages just before they can reach the provider; returns the ones
+#: that may go (the sender writes `handed_over_at` for them here). Those it leaves out are not
+#: sent and get no result.
+Admit = Callable[[list[OutgoingMessage]], list[OutgoingMessage]]
+
 
 class Provider(ABC):
     """Base class. A provider module subclasses this, implements `send`, and is named in
@@ -73,6 +80,9 @@ class Provider(ABC):
     def __init__(self, concurrency: int = 8) -> None:
         self.concurrency = concurrency
         self._pool: ThreadPoolExecutor | None = None
+        # Places for admitted messages, shared by every send_many call on this provider (two
+        # lanes, say two agencies' rate allowances, can feed one provider at once).
+        self._places = Places(concurrency)
 
     @abstractmethod
     def send(self, message: OutgoingMessage) -> Accepted:
@@ -87,16 +97,43 @@ class Provider(ABC):
         return True
 
     def send_many(
-        self, messages: Iterable[OutgoingMessage]
+        self, messages: Iterable[OutgoingMessage], admit: Admit | None = None
     ) -> Iterator[tuple[OutgoingMessage, Result]]:
-        """Results in the order they complete."""
+        """Results in the order they complete.
+
+        With `admit`, a sliding window: no more than `concurrency` messages are admitted and
+        unanswered at once (across every call on this provider), each group admitted just
+        before it is sent, so a message admitted is one the provider may have seen. Without,
+        every message is queued at once."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
                 self.concurrency, thread_name_prefix=f"send-{self.name}"
             )
-        futures = {self._pool.submit(self._send_one, m): m for m in messages}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        if admit is None:
+            futures = {self._pool.submit(self._send_one, m): m for m in messages}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+            return
+        waiting = deque(messages)
+        running: dict[Future[Result], OutgoingMessage] = {}
+        while waiting or running:
+            group = take_places(self._places, waiting, must=not running)
+            if group:
+                admitted = admit_into(self._places, group, admit)
+                for message in admitted:
+                    running[self._pool.submit(self._send_in_place, message)] = message
+            if running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield running.pop(future), future.result()
+
+    def _send_in_place(self, message: OutgoingMessage) -> Result:
+        # The place is given back before the future is done, so the caller woken by it finds
+        # the place free and refills it at once.
+        try:
+            return self._send_one(message)
+        finally:
+            self._places.give()
 
     def _send_one(self, message: OutgoingMessage) -> Result:
         try:
@@ -110,3 +147,67 @@ class Provider(ABC):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+class Places:
+    """Room for `size` units in flight (messages, or an SMPP text's parts), taken and given
+    back atomically, so callers taking several units cannot each hold part of what they need."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.used = 0
+        self._changed = threading.Condition()
+
+    def take(self, units: int = 1, *, block: bool = True) -> bool:
+        units = min(units, self.size)  # one longer than the window still goes, on its own
+        with self._changed:
+            while self.used + units > self.size:
+                if not block:
+                    return False
+                self._changed.wait()
+            self.used += units
+            return True
+
+    def give(self, units: int = 1) -> None:
+        with self._changed:
+            self.used -= min(units, self.size)
+            self._changed.notify_all()
+
+
+def take_places(
+    places: Places,
+    waiting: deque[OutgoingMessage],
+    *,
+    must: bool,
+    units: Callable[[OutgoingMessage], int] = lambda _: 1,
+) -> list[OutgoingMessage]:
+    """The next messages there are free places for, in order. With `must` (the caller has
+    nothing in flight to wait for) this blocks until the first fits; otherwise it takes only
+    what fits now."""
+    group: list[OutgoingMessage] = []
+    if waiting and must:
+        places.take(units(waiting[0]))
+        group.append(waiting.popleft())
+    while waiting and places.take(units(waiting[0]), block=False):
+        group.append(waiting.popleft())
+    return group
+
+
+def admit_into(
+    places: Places,
+    group: list[OutgoingMessage],
+    admit: Admit,
+    units: Callable[[OutgoingMessage], int] = lambda _: 1,
+) -> list[OutgoingMessage]:
+    """Ask `admit` about a group holding places; the places of those refused are given back."""
+    try:
+        admitted = admit(group)
+    except BaseException:
+        for message in group:
+            places.give(units(message))
+        raise
+    kept = {m.notification_id for m in admitted}
+    for message in group:
+        if message.notification_id not in kept:
+            places.give(units(message))
+    return admitted

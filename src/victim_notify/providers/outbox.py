@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 
-from victim_notify.providers.base import Accepted, OutgoingMessage, Provider, Result
+from victim_notify.providers.base import Accepted, Admit, OutgoingMessage, Provider, Result
 from victim_notify.providers.models import DevOutboxMessage
 
 
@@ -40,9 +40,11 @@ class OutboxProvider(Provider):
         return Accepted(row.provider_message_id, "delivered")
 
     def send_many(
-        self, messages: Iterable[OutgoingMessage]
+        self, messages: Iterable[OutgoingMessage], admit: Admit | None = None
     ) -> Iterator[tuple[OutgoingMessage, Result]]:
         batch = list(messages)
+        if admit is not None:  # all at once: the outbox can be asked what it got
+            batch = admit(batch)
         rows = DevOutboxMessage.objects.bulk_create([self._row(m) for m in batch])
         for message, row in zip(batch, rows, strict=True):
             yield message, Accepted(row.provider_message_id, "delivered")

@@ -42,7 +42,7 @@ import struct
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -55,6 +55,7 @@ from smpplib import smpp
 
 from victim_notify.providers.base import (
     Accepted,
+    Admit,
     OutcomeUnknown,
     OutgoingMessage,
     PermanentFailure,
@@ -62,6 +63,8 @@ from victim_notify.providers.base import (
     ProviderError,
     Result,
     TransientFailure,
+    admit_into,
+    take_places,
 )
 from victim_notify.providers.smpp_codec import (
     ESME_RINVCMDID,
@@ -742,23 +745,64 @@ class SmppProvider(Provider):
         return result
 
     def send_many(
-        self, messages: Iterable[OutgoingMessage]
+        self, messages: Iterable[OutgoingMessage], admit: Admit | None = None
     ) -> Iterator[tuple[OutgoingMessage, Result]]:
-        """Keeps the window full: a feeder writes submits as fast as answers free places."""
+        """Keeps the window full: a feeder writes submits as fast as answers free places.
+
+        With `admit`, a text is admitted only once the window has room for all its parts
+        among those admitted and not yet answered, so every text admitted can be written at
+        once: a crash leaves no more than a window's worth of texts the SMSC may not have."""
         batch = list(messages)
-        done: queue.Queue[tuple[OutgoingMessage, Result]] = queue.Queue()
+        done: queue.Queue[tuple[OutgoingMessage, Result | None]] = queue.Queue()
+        encoded: dict[uuid.UUID, EncodedText | PermanentFailure] = {}
+
+        def parts(message: OutgoingMessage) -> int:
+            text = encoded.get(message.notification_id)
+            if text is None:
+                try:
+                    text = encode_text(message.body, next(self._references))
+                except PermanentFailure as exc:
+                    text = exc
+                encoded[message.notification_id] = text
+            return len(text.parts) if isinstance(text, EncodedText) else 1
+
+        def answered(message: OutgoingMessage, result: Result) -> None:
+            if admit is not None:
+                self._places.give(parts(message))
+            done.put((message, result))
 
         def feed() -> None:
             wait = self.config.timeout
-            for message in batch:
-                # Once the link was not there for a whole timeout, the rest fail at once.
-                if not self._start_send(message, lambda m, r: done.put((m, r)), wait):
-                    wait = 0.0
+            waiting = deque(batch)
+            while waiting:
+                if admit is None:
+                    group = [waiting.popleft()]
+                else:
+                    group = take_places(self._places, waiting, must=True, units=parts)
+                    try:
+                        admitted = admit_into(self._places, group, admit, parts)
+                    except Exception as exc:  # none of these was written
+                        log.exception("SMPP texts not admitted")
+                        for message in [*group, *waiting]:
+                            done.put((message, TransientFailure(f"not sent: {exc}"[:300])))
+                        return
+                    kept = {m.notification_id for m in admitted}
+                    for refused in group:
+                        if refused.notification_id not in kept:
+                            done.put((refused, None))
+                    group = admitted
+                for message in group:
+                    # Once the link was not there for a whole timeout, the rest fail at once.
+                    text = encoded.get(message.notification_id)
+                    if not self._start_send(message, answered, wait, text):
+                        wait = 0.0
 
         feeder = threading.Thread(target=feed, name="smpp-feed", daemon=True)
         feeder.start()
         for _ in batch:
-            yield done.get()
+            message, result = done.get()
+            if result is not None:
+                yield message, result
         feeder.join()
 
     def _start_send(
@@ -766,11 +810,15 @@ class SmppProvider(Provider):
         message: OutgoingMessage,
         on_done: Callable[[OutgoingMessage, Result], None],
         wait: float,
+        encoded: EncodedText | PermanentFailure | None = None,
     ) -> bool:
         """Write every part of one text (blocking while the window is full); on_done is called
         once all are answered. Returns False when no session could be had."""
         try:
-            encoded = encode_text(message.body, next(self._references))
+            if encoded is None:
+                encoded = encode_text(message.body, next(self._references))
+            elif isinstance(encoded, PermanentFailure):
+                raise encoded
         except PermanentFailure as exc:
             on_done(message, exc)
             return True

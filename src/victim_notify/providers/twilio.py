@@ -23,6 +23,7 @@ from twilio.rest import Client
 
 from victim_notify.providers.base import (
     Accepted,
+    Admit,
     OutcomeUnknown,
     OutgoingMessage,
     PermanentFailure,
@@ -180,11 +181,13 @@ class TwilioProvider(Provider):
         return Accepted(created.sid or "", created.status or "queued")
 
     def send_many(
-        self, messages: Iterable[OutgoingMessage]
+        self, messages: Iterable[OutgoingMessage], admit: Admit | None = None
     ) -> Iterator[tuple[OutgoingMessage, Result]]:
         loop = self._ensure_loop()
         done: queue.Queue[tuple[OutgoingMessage, Result]] = queue.Queue()
         batch = list(messages)
+        if admit is not None:  # all at once: Twilio can be asked what it got after a crash
+            batch = admit(batch)
 
         async def send_all() -> None:
             gate = asyncio.Semaphore(self.concurrency)
