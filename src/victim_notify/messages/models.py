@@ -11,6 +11,7 @@ import uuid
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.privacy.fields import EncryptedTextField
 from victim_notify.rules.models import Channel
 
 
@@ -209,11 +210,15 @@ class Notification(models.Model):
         related_name="+",
         help_text="Empty for staff alerts, whose wording is not the agency's to edit.",
     )
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField(
+    # Encrypted: the wording greets the person by name.
+    subject = EncryptedTextField(blank=True)
+    body = EncryptedTextField(
         help_text="The text as the phone shows it, or the email's plain-text part."
     )
-    html = models.TextField(blank=True)
+    html = EncryptedTextField(blank=True)
+    has_details_link = models.BooleanField(
+        default=False, help_text="The message links to its details page (counted for clicks)."
+    )
     segments = models.PositiveSmallIntegerField(default=0)
     encoding = models.CharField(max_length=8, blank=True)
     details_key = models.CharField(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from victim_notify.privacy.fields import EncryptedTextField
+
 
 class DevOutboxMessage(models.Model):
     """What a phone or a mail client would have received.
@@ -16,10 +18,10 @@ class DevOutboxMessage(models.Model):
     notification_id = models.UUIDField(null=True, blank=True, db_index=True)
     provider_message_id = models.CharField(max_length=64, unique=True)
     sender = models.CharField(max_length=320)
-    recipient = models.CharField(max_length=320)
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
-    html = models.TextField(blank=True)
+    recipient = EncryptedTextField()
+    subject = EncryptedTextField(blank=True)
+    body = EncryptedTextField()
+    html = EncryptedTextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:
