@@ -21,7 +21,7 @@ from django import forms
 from django.core.exceptions import FieldError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
+from django.db.models import Lookup, Q
 
 from victim_notify.privacy import keys
 
@@ -38,9 +38,16 @@ class EncryptedTextField(models.TextField):
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "isnull":
             return super().get_lookup(lookup_name)
+        if lookup_name == "matches" and blind_index_of(self) is not None:
+            return Matches
         raise FieldError(
             f"{self.model.__name__}.{self.name} is encrypted and cannot be searched with "
-            f"'{lookup_name}': look it up through its blind index (privacy/fields.py)"
+            f"'{lookup_name}'"
+            + (
+                f": use {self.name}__matches=..., which goes through its blind index"
+                if blind_index_of(self) is not None
+                else ""
+            )
         )
 
     def get_transform(self, lookup_name: str) -> Any:
@@ -173,6 +180,35 @@ class BlindIndexField(models.CharField):
         value = self.compute(model_instance)
         setattr(model_instance, self.attname, value)
         return value
+
+
+def blind_index_of(field: models.Field) -> BlindIndexField | None:
+    for other in field.model._meta.concrete_fields:
+        if isinstance(other, BlindIndexField) and other.source == field.name:
+            return other
+    return None
+
+
+class Matches(Lookup):
+    """`value__matches="+15205550134"`: equality with a normalised value, answered by the
+    blind index beside the encrypted field (under every configured index key)."""
+
+    lookup_name = "matches"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        index = blind_index_of(self.lhs.target)
+        assert index is not None
+        values = self.rhs if isinstance(self.rhs, list | tuple | set) else [self.rhs]
+        candidates = [
+            candidate
+            for value in values
+            for candidate in keys.blind_indexes(index.purpose, NORMALISERS[index.purpose](value))
+        ]
+        if not candidates:
+            return "1 = 0", []
+        sql, params = compiler.compile(index.get_col(self.lhs.alias))
+        return f"{sql} IN ({', '.join(['%s'] * len(candidates))})", [*params, *candidates]
 
 
 def refresh_indexes(objs: Iterable[models.Model]) -> None:
