@@ -33,7 +33,8 @@ def send_all() -> None:
 def texts_to_victim() -> list[Notification]:
     return list(
         Notification.objects.filter(
-            contact__value__matches=VICTIM, kind__in=[MessageKind.SURVEY_QUESTION, MessageKind.SURVEY_THANKS]
+            contact__value__matches=VICTIM,
+            kind__in=[MessageKind.SURVEY_QUESTION, MessageKind.SURVEY_THANKS],
         ).order_by("created_at")
     )
 

@@ -3,7 +3,6 @@
 from django.db import migrations
 
 import victim_notify.privacy.fields
-from victim_notify.privacy.rotation import migration_step
 
 
 class Migration(migrations.Migration):
@@ -60,9 +59,4 @@ class Migration(migrations.Migration):
                 help_text="The record after validation, as stored."
             ),
         ),
-        migrations.RunPython(migration_step("intake", "Party"), migrations.RunPython.noop),
-        migrations.RunPython(
-            migration_step("intake", "QuarantinedRecord"), migrations.RunPython.noop
-        ),
-        migrations.RunPython(migration_step("intake", "ReportVersion"), migrations.RunPython.noop),
     ]

@@ -3,19 +3,6 @@
 from django.db import migrations, models
 
 import victim_notify.privacy.fields
-from victim_notify.privacy.rotation import migration_step
-
-
-def flag_details_links(apps, schema_editor):
-    """Clicks are counted for messages with a details link, which was found by searching the
-    text; encrypted text cannot be searched, so it is a column now, filled while plain."""
-    table = apps.get_model("outbox", "Notification")._meta.db_table
-    quote = schema_editor.connection.ops.quote_name
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(table)} SET has_details_link = %s WHERE body LIKE %s",  # noqa: S608
-            [True, "%/d/%"],
-        )
 
 
 class Migration(migrations.Migration):
@@ -32,7 +19,6 @@ class Migration(migrations.Migration):
                 help_text="The message links to its details page (counted for clicks).",
             ),
         ),
-        migrations.RunPython(flag_details_links, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="notification",
             name="body",
@@ -50,5 +36,4 @@ class Migration(migrations.Migration):
             name="subject",
             field=victim_notify.privacy.fields.EncryptedTextField(blank=True),
         ),
-        migrations.RunPython(migration_step("outbox", "Notification"), migrations.RunPython.noop),
     ]

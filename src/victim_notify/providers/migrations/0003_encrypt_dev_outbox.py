@@ -3,7 +3,6 @@
 from django.db import migrations
 
 import victim_notify.privacy.fields
-from victim_notify.privacy.rotation import migration_step
 
 
 class Migration(migrations.Migration):
@@ -31,8 +30,5 @@ class Migration(migrations.Migration):
             model_name="devoutboxmessage",
             name="subject",
             field=victim_notify.privacy.fields.EncryptedTextField(blank=True),
-        ),
-        migrations.RunPython(
-            migration_step("providers", "DevOutboxMessage"), migrations.RunPython.noop
         ),
     ]

@@ -3,7 +3,6 @@
 from django.db import migrations
 
 import victim_notify.privacy.fields
-from victim_notify.privacy.rotation import migration_step
 
 
 class Migration(migrations.Migration):
@@ -21,8 +20,5 @@ class Migration(migrations.Migration):
             model_name="inboundmessage",
             name="handled_note",
             field=victim_notify.privacy.fields.EncryptedTextField(blank=True),
-        ),
-        migrations.RunPython(
-            migration_step("replies", "InboundMessage"), migrations.RunPython.noop
         ),
     ]
