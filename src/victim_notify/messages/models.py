@@ -11,7 +11,7 @@ import uuid
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from victim_notify.privacy.fields import EncryptedTextField
+from victim_notify.privacy.fields import EncryptedTextField, MaskedCharField
 from victim_notify.rules.models import Channel
 
 
@@ -247,7 +247,7 @@ class Notification(models.Model):
     provider_message_id = models.CharField(max_length=100, blank=True)
     provider_status = models.CharField(max_length=40, blank=True)
     provider_error_code = models.CharField(max_length=40, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
+    last_error = MaskedCharField(max_length=500, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -291,7 +291,7 @@ class DeliveryEvent(models.Model):
     source = models.CharField(max_length=20)  # twilio, smpp, dsn
     provider_status = models.CharField(max_length=40)
     error_code = models.CharField(max_length=40, blank=True)
-    detail = models.CharField(max_length=500, blank=True)
+    detail = MaskedCharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["notification", "at"])]

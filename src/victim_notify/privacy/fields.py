@@ -128,6 +128,20 @@ class EncryptedDateField(EncryptedTextField):
         return super(models.TextField, self).formfield(**{"form_class": forms.DateField, **kwargs})
 
 
+class MaskedCharField(models.CharField):
+    """Text from outside (a provider's error, a bounce's diagnostic) that may quote a phone
+    number or an email address: masked as it is written, the way logs are."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if not value:
+            return value
+        from victim_notify.logs import mask
+
+        masked = mask(value)
+        return masked[: self.max_length] if self.max_length else masked
+
+
 def _identity(value: str) -> str:
     return value
 

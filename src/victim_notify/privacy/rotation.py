@@ -193,3 +193,20 @@ def migration_step(app_label: str, model_name: str) -> Callable[[Any, Any], None
         bring_up_to_date(model, using=schema_editor.connection.alias)
 
     return run
+
+
+def masking_step(app_label: str, model_name: str, *fields: str) -> Callable[[Any, Any], None]:
+    """A RunPython function masking phones and emails already stored in free-text fields."""
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        from victim_notify.logs import mask
+
+        model = apps.get_model(app_label, model_name)
+        for name in fields:
+            rows = model.objects.exclude(**{name: ""}).values_list("pk", name)
+            for pk, text in rows.iterator(chunk_size=1000):
+                if mask(text) != text:
+                    # The field masks as it writes.
+                    model.objects.filter(pk=pk).update(**{name: text})
+
+    return run

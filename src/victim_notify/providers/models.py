@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from victim_notify.privacy.fields import EncryptedTextField
+from victim_notify.privacy.fields import EncryptedTextField, MaskedCharField
 
 
 class DevOutboxMessage(models.Model):
@@ -70,7 +70,7 @@ class ProviderHealth(models.Model):
     up = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     down_since = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
+    last_error = MaskedCharField(max_length=300, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -83,7 +83,7 @@ class ProviderEvent(models.Model):
     provider = models.CharField(max_length=32)
     at = models.DateTimeField(auto_now_add=True)
     event = models.CharField(max_length=20)  # down, up
-    detail = models.CharField(max_length=300, blank=True)
+    detail = MaskedCharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-at"]
