@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from victim_notify.privacy.fields import BlindIndexField, EncryptedTextField, matching_any
+from victim_notify.privacy.keys import blind_indexes
 
 
 class ContactKind(models.TextChoices):
@@ -36,8 +37,10 @@ class ContactManager(models.Manager["Contact"]):
         return found
 
     def _lookup(self, kind: str, values: list[str]) -> dict[tuple[str, str], int]:
-        rows = self.filter(matching_any("value_index", "contact", values), kind=kind)
-        return {(kind, value): pk for value, pk in rows.values_list("value", "pk")}
+        # By blind index under every configured key, and without decrypting anything.
+        wanted = {index: value for value in values for index in blind_indexes("contact", value)}
+        rows = self.filter(kind=kind, value_index__in=list(wanted)).values_list("value_index", "pk")
+        return {(kind, wanted[index]): pk for index, pk in rows}
 
     def find(self, kind: str, value: str) -> Contact | None:
         """The contact with this normalised value, found by its blind index."""
