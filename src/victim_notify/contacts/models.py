@@ -39,8 +39,17 @@ class ContactManager(models.Manager["Contact"]):
     def _lookup(self, kind: str, values: list[str]) -> dict[tuple[str, str], int]:
         # By blind index under every configured key, and without decrypting anything.
         wanted = {index: value for value in values for index in blind_indexes("contact", value)}
-        rows = self.filter(kind=kind, value_index__in=list(wanted)).values_list("value_index", "pk")
-        return {(kind, wanted[index]): pk for index, pk in rows}
+        rows = self.filter(kind=kind, value_index__in=list(wanted)).values_list(
+            "value_index", "pk", "value"
+        )
+        found = {}
+        for index, pk, stored in rows:
+            found[(kind, wanted[index])] = pk
+            if not stored:
+                # Purged after its reports' retention ran out (privacy/purge.py), and given
+                # again: the same contact, with its opt-outs, holds the value once more.
+                self.filter(pk=pk).update(value=wanted[index])
+        return found
 
     def find(self, kind: str, value: str) -> Contact | None:
         """The contact with this normalised value, found by its blind index."""

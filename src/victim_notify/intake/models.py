@@ -47,6 +47,13 @@ class Report(models.Model):
     content_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    legal_hold = models.BooleanField(
+        default=False, help_text="Kept whole, whatever the retention period, until released."
+    )
+    legal_hold_reason = models.CharField(max_length=200, blank=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its personal data was removed (retention)."
+    )
 
     class Meta:
         constraints = [

@@ -71,6 +71,13 @@ def disable_unused_accounts() -> int:
     return switch_off()
 
 
+@task()
+def purge_personal_data() -> dict[str, object]:
+    from victim_notify.privacy.purge import purge
+
+    return purge().as_dict()
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
@@ -88,4 +95,5 @@ PERIODIC_JOBS = [
     PeriodicJob("start_surveys", dt.timedelta(minutes=1), start_surveys),
     PeriodicJob("close_surveys", dt.timedelta(minutes=30), close_surveys),
     PeriodicJob("disable_unused_accounts", dt.timedelta(days=1), disable_unused_accounts),
+    PeriodicJob("purge_personal_data", dt.timedelta(days=1), purge_personal_data),
 ]
