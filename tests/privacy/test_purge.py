@@ -142,3 +142,18 @@ def test_retention_runs_from_the_last_activity_and_is_set_per_agency(client, age
 def test_the_worker_purges_daily():
     [job] = [j for j in PERIODIC_JOBS if j.name == "purge_personal_data"]
     assert job.every == dt.timedelta(days=1)
+
+
+def test_a_report_sent_again_after_its_purge_is_kept_and_purged_again_in_its_time(agency):
+    record = make_record()
+    with time_machine.travel(REPORTED, tick=True):
+        ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    with time_machine.travel(A_YEAR_LATER, tick=True):
+        assert purge().reports == 1
+        amended = dict(record, status="approved", offenses=["220"])
+        ingest(agency, [IncomingRecord.from_object(0, amended)], source="api")
+    report = Report.objects.get()
+    assert report.purged_at is None and Party.objects.get().first_name == "Ana"
+    with time_machine.travel(A_YEAR_LATER + dt.timedelta(days=400), tick=True):
+        assert purge().reports == 1
+    assert Party.objects.get().first_name == ""

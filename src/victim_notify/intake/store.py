@@ -73,6 +73,7 @@ _REPORT_FIELDS = [
     "content_hash",
     "updated_at",
     "needs_advocate_review",
+    "purged_at",
 ]
 
 
@@ -407,6 +408,7 @@ def _apply(
     report.source = source
     report.content_hash = digest
     report.updated_at = now
+    report.purged_at = None  # a new version brings personal data back: retention starts again
     if report.approved_at is None and valid.status in config.policy.approved_statuses:
         report.approved_at = now
 

@@ -94,6 +94,20 @@ def purge(now: dt.datetime | None = None, *, dry_run: bool = False) -> PurgeCoun
             contact_ids = set(replies.values_list("contact_id", flat=True))
             counts.unmatched_replies += replies.update(body="", handled_note="")
             counts.contacts += _forget_contacts(contact_ids)
+    # Replies to an address no agency has: the shortest of the agencies' periods.
+    orphans_days = min((a.retain_replies_days for a in Agency.objects.all()), default=365)
+    orphans = InboundMessage.objects.filter(
+        agency=None, received_at__lt=now - dt.timedelta(days=orphans_days)
+    )
+    orphan_ids = [pk for pk, body in orphans.values_list("pk", "body") if body]
+    if dry_run:
+        counts.unmatched_replies += len(orphan_ids)
+    else:
+        with transaction.atomic():
+            orphans = InboundMessage.objects.filter(pk__in=orphan_ids)
+            contact_ids = set(orphans.values_list("contact_id", flat=True))
+            counts.unmatched_replies += orphans.update(body="", handled_note="")
+            counts.contacts += _forget_contacts(contact_ids)
     outbox_days = min((a.retain_outbox_days for a in Agency.objects.all()), default=365)
     old_copies = DevOutboxMessage.objects.filter(
         received_at__lt=now - dt.timedelta(days=outbox_days)
