@@ -7,6 +7,7 @@ SMS_PROVIDERS and the provider credentials; see the README's configuration table
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import secrets
@@ -43,6 +44,26 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _data_keys(name: str, file_name: str) -> list[str]:
+    """Versioned keys (`version:base64`, current first) from NAME or NAME_FILE; a local
+    installation without them gets one of its own beside its database, never in the repo."""
+    configured = env_list(name, [])
+    if configured:
+        return configured
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = DATA_DIR / file_name
+    if not key_file.exists():
+        key_file.write_text(f"1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
+        key_file.chmod(0o600)
+    return [k.strip() for k in key_file.read_text().split(",") if k.strip()]
+
+
+# Personal data at rest (docs/privacy.md): key-encryption keys for AES-256-GCM, and the HMAC
+# keys of the blind indexes that let it be found by equality.
+ENCRYPTION_KEYS = _data_keys("VN_ENCRYPTION_KEYS", "encryption-keys")
+BLIND_INDEX_KEYS = _data_keys("VN_BLIND_INDEX_KEYS", "blind-index-keys")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -61,6 +82,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from our own static files, not a CDN
     "django_tasks",
     "django_tasks_db",
+    "victim_notify.privacy",
     "victim_notify.accounts",
     "victim_notify.agencies",
     "victim_notify.contacts",

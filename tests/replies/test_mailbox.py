@@ -319,7 +319,7 @@ def test_mailbox_does_not_exist_fails_the_message_and_marks_the_contact(agency, 
     assert "User unknown" in note.last_error
     event = DeliveryEvent.objects.get(notification=note)
     assert (event.source, event.provider_status, event.error_code) == ("dsn", "bounced", "5.1.1")
-    contact = Contact.objects.get(value="gone@example.com")
+    contact = Contact.objects.get(value__matches="gone@example.com")
     assert contact.undeliverable_at is not None and contact.undeliverable_code == "5.1.1"
 
     # The next report does not try that address again, and says why.
@@ -344,7 +344,7 @@ def test_exchange_report_with_headers_only_is_matched_by_message_id(agency, rela
     note.refresh_from_db()
     assert note.status == Status.FAILED_PERMANENT and note.provider_error_code == "5.1.10"
     assert "RecipientNotFound" in note.last_error
-    assert Contact.objects.get(value="nobody@contoso.example").undeliverable_at is not None
+    assert Contact.objects.get(value__matches="nobody@contoso.example").undeliverable_at is not None
 
 
 @transactional
@@ -384,7 +384,7 @@ def test_mailbox_full_is_retried_not_final(agency, relay, mailbox):
     note.refresh_from_db()
     assert note.status == Status.PENDING and note.provider_error_code == "4.2.2"
     assert note.not_before > timezone.now()
-    assert Contact.objects.get(value=VICTIM).undeliverable_at is None
+    assert Contact.objects.get(value__matches=VICTIM).undeliverable_at is None
 
 
 @transactional

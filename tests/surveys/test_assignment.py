@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import make_record
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.messages.models import MessageKind, Notification
+from victim_notify.privacy.keys import blind_index
 from victim_notify.rules.models import Decision
 from victim_notify.surveys.assignment import draw, group_for
 from victim_notify.surveys.models import Assignment, Group, Participant
@@ -58,7 +59,8 @@ def test_each_person_is_assigned_once_and_group_b_gets_no_notice_but_a_reason(ag
 def test_assignment_is_the_seeded_hash_of_the_person(agency, experiment):
     take_in(agency, *(make_record(victim={"phone": phone(200 + i)}) for i in range(30)))
     for p in Participant.objects.all():
-        assert p.person_key.startswith("+1520555")
+        # The keyed hash of the phone, not the phone (docs/privacy.md).
+        assert p.person_key == blind_index("contact", p.phone.value)
         expected = "A" if draw(experiment.seed, p.person_key) < 0.5 else "B"
         assert p.group == expected == group_for(experiment, p.person_key)
 
@@ -70,10 +72,11 @@ def test_a_repeat_victim_stays_in_their_group_whatever_contact_comes_with_them(
     experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=share)
     experiment.seed = "fixed-for-this-test"
     experiment.save()
-    assert group_for(experiment, "+15205550300") == group  # what the hash says, for the test
+    key = blind_index("contact", "+15205550300")
+    assert group_for(experiment, key) == group  # what the hash says, for the test
     take_in(agency, make_record(victim={"phone": phone(300), "email": "lee@example.com"}))
     [first] = Participant.objects.all()
-    assert (first.person_key, first.group) == ("+15205550300", group)
+    assert (first.person_key, first.group) == (key, group)
     # Later reports: the same person by email only, then by phone only.
     take_in(agency, make_record(victim={"phone": "", "email": "LEE@example.com"}))
     take_in(agency, make_record(victim={"phone": phone(300)}))

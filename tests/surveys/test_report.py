@@ -169,9 +169,9 @@ def test_opened_means_a_person_opened_clicked_or_replied_and_a_bare_text_is_unkn
     )
     while sender.send_due("w"):
         pass
-    opened = Notification.objects.get(contact__value="open@example.com")
+    opened = Notification.objects.get(contact__value__matches="open@example.com")
     Engagement.objects.create(notification=opened, kind="open", machine=False, agent="browser")
-    proxy = Notification.objects.get(contact__value="never@example.com")
+    proxy = Notification.objects.get(contact__value__matches="never@example.com")
     Engagement.objects.create(notification=proxy, kind="open", machine=True, agent="proxy")
     figures = analyse(experiment)
     by_key = {p.person_key: p for p in Participant.objects.filter(experiment=experiment, group="A")}

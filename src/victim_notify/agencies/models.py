@@ -166,6 +166,21 @@ class Agency(models.Model):
         default=10, help_text="The same, between 21:00 and 07:00."
     )
 
+    # Retention, following the agency's records schedule (docs/privacy.md): personal data is
+    # purged this many days after the last activity; counts and survey answers are kept.
+    retain_reports_days = models.PositiveIntegerField(
+        default=365, help_text="After a report's last activity (a version, a message, a reply)."
+    )
+    retain_quarantine_days = models.PositiveIntegerField(
+        default=365, help_text="After a record that could not be accepted arrived."
+    )
+    retain_replies_days = models.PositiveIntegerField(
+        default=365, help_text="After a reply that matched no report arrived."
+    )
+    retain_outbox_days = models.PositiveIntegerField(
+        default=365, help_text="Development outbox copies of what was sent."
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,14 +9,28 @@ from django.urls import reverse
 
 from victim_notify.agencies.models import Agency
 from victim_notify.contacts.models import Contact, OptOut, OptOutSource
+from victim_notify.contacts.normalise import normalise_phone
 from victim_notify.contacts.optouts import BadContact, contact_for, opt_in, opt_out
+from victim_notify.privacy.fields import matching_any
 
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["pk", "kind", "value", "created_at"]
     list_filter = ["kind"]
-    search_fields = ["=value"]
+    search_fields = ["=value"]  # answered through the blind index, below
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Contact], search_term: str
+    ) -> tuple[QuerySet[Contact], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        candidates = {term, term.lower()}
+        phone = normalise_phone(term, "US").value
+        if phone:
+            candidates.add(phone)
+        return queryset.filter(matching_any("value_index", "contact", candidates)), False
 
 
 class OptOutForm(forms.Form):

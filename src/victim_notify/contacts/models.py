@@ -9,6 +9,9 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.privacy.fields import BlindIndexField, EncryptedTextField, matching_any
+from victim_notify.privacy.keys import blind_indexes
+
 
 class ContactKind(models.TextChoices):
     PHONE = "phone", _("Phone")
@@ -34,13 +37,34 @@ class ContactManager(models.Manager["Contact"]):
         return found
 
     def _lookup(self, kind: str, values: list[str]) -> dict[tuple[str, str], int]:
-        rows = self.filter(kind=kind, value__in=values).values_list("value", "pk")
-        return {(kind, value): pk for value, pk in rows}
+        # By blind index under every configured key, and without decrypting anything.
+        wanted = {index: value for value in values for index in blind_indexes("contact", value)}
+        rows = self.filter(kind=kind, value_index__in=list(wanted)).values_list(
+            "value_index", "pk", "value"
+        )
+        found = {}
+        for index, pk, stored in rows:
+            found[(kind, wanted[index])] = pk
+            if not stored:
+                # Purged after its reports' retention ran out (privacy/purge.py), and given
+                # again: the same contact, with its opt-outs, holds the value once more.
+                self.filter(pk=pk).update(value=wanted[index])
+        return found
+
+    def find(self, kind: str, value: str) -> Contact | None:
+        """The contact with this normalised value, found by its blind index."""
+        return self.filter(matching_any("value_index", "contact", [value]), kind=kind).first()
+
+    def get_or_add(self, kind: str, value: str) -> Contact:
+        return self.get(pk=self.ids_for({(kind, value)})[(kind, value)])
 
 
 class Contact(models.Model):
     kind = models.CharField(max_length=8, choices=ContactKind.choices)
-    value = models.CharField(max_length=320, help_text="E.164 phone or lower-cased email address.")
+    value = EncryptedTextField(help_text="E.164 phone or lower-cased email address.")
+    # Equality on the value (STOP, reply matching, dedup, search) goes through this; it is what
+    # remains of a contact after its personal data is purged, so an opt-out still holds.
+    value_index = BlindIndexField(source="value", purpose="contact", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # A provider said this contact cannot receive messages (a landline, an unknown number, a
     # mailbox that does not exist): later reports do not try it again.
@@ -51,7 +75,7 @@ class Contact(models.Model):
     objects = ContactManager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="contact_once")]
+        constraints = [models.UniqueConstraint(fields=["kind", "value_index"], name="contact_once")]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

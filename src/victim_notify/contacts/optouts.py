@@ -28,8 +28,7 @@ def contact_for(agency: Agency, *, phone: str | None = None, email: str | None =
         raise BadContact("give a phone number or an email address")
     if normalised.value is None:
         raise BadContact(normalised.error or "not a usable phone number or email address")
-    contact, _ = Contact.objects.get_or_create(kind=kind, value=normalised.value)
-    return contact
+    return Contact.objects.get_or_add(kind, normalised.value)
 
 
 def opt_out(

@@ -6,6 +6,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.privacy.fields import (
+    BlindIndexField,
+    EncryptedDateField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
+
 
 class Source(models.TextChoices):
     API = "api", _("API")
@@ -40,6 +47,13 @@ class Report(models.Model):
     content_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    legal_hold = models.BooleanField(
+        default=False, help_text="Kept whole, whatever the retention period, until released."
+    )
+    legal_hold_reason = models.CharField(max_length=200, blank=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its personal data was removed (retention)."
+    )
 
     class Meta:
         constraints = [
@@ -57,7 +71,7 @@ class ReportVersion(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
-    payload = models.JSONField(help_text="The record after validation, as stored.")
+    payload = EncryptedJSONField(help_text="The record after validation, as stored.")
     warnings = models.JSONField(default=list, help_text="Problems that did not stop the record.")
     source = models.CharField(max_length=16, choices=Source.choices)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -90,9 +104,12 @@ class Party(models.Model):
     )
     role = models.CharField(max_length=20, choices=PartyRole.choices)
     kind = models.CharField(max_length=10, choices=PartyKind.choices, default=PartyKind.PERSON)
-    first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
-    business_name = models.CharField(max_length=200, blank=True)
+    first_name = EncryptedTextField(blank=True)
+    last_name = EncryptedTextField(blank=True)
+    business_name = EncryptedTextField(blank=True)
+    # Staff search finds people by name through these, not the encrypted names.
+    first_name_index = BlindIndexField(source="first_name", purpose="name", db_index=True)
+    last_name_index = BlindIndexField(source="last_name", purpose="name", db_index=True)
     phone = models.ForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -107,7 +124,7 @@ class Party(models.Model):
         default=False, help_text="An email was given but could not be used."
     )
     language = models.CharField(max_length=8, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
     juvenile = models.BooleanField(null=True, blank=True)
     relationships = models.JSONField(
         default=list,
@@ -151,7 +168,7 @@ class QuarantinedRecord(models.Model):
     source_name = models.CharField(max_length=300, blank=True, help_text="File name or API client.")
     record_index = models.PositiveIntegerField(null=True, blank=True)
     report_number = models.CharField(max_length=40, blank=True)
-    raw = models.TextField(help_text="The record exactly as received.")
+    raw = EncryptedTextField(help_text="The record exactly as received.")
     errors = models.JSONField(help_text='[{"pointer": "/parties/0/phone", "message": "..."}]')
     status = models.CharField(
         max_length=12, choices=QuarantineStatus.choices, default=QuarantineStatus.HELD

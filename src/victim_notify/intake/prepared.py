@@ -31,6 +31,8 @@ def _kind(field: models.Field) -> tuple[str, type | None]:
         return "relation", None
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return "stamped", None  # pre_save fills in the time
+    if getattr(field, "computed", False):
+        return "stamped", None  # a blind index, computed from its source field
     return "value", _PLAIN.get(type(field))
 
 

@@ -29,6 +29,7 @@ from victim_notify.intake.validate import FieldError, ValidParty, ValidReport, v
 from victim_notify.messages.models import Notification
 from victim_notify.messages.schedule import Schedule, TemplateBook
 from victim_notify.messages.schedule import plan as plan_schedule
+from victim_notify.privacy.fields import refresh_indexes
 from victim_notify.rules.models import Decision
 from victim_notify.surveys.assignment import Enrolment
 
@@ -54,6 +55,8 @@ _PARTY_FIELDS = [
     "juvenile",
     "relationships",
     "removed",
+    "first_name_index",
+    "last_name_index",
 ]
 _REPORT_FIELDS = [
     "version",
@@ -71,6 +74,7 @@ _REPORT_FIELDS = [
     "content_hash",
     "updated_at",
     "needs_advocate_review",
+    "purged_at",
 ]
 
 
@@ -380,6 +384,7 @@ def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> None:
     if any(current.get(number) != state for number, state in plan.seen.items()):
         raise _Stale
     Report.objects.bulk_update(plan.amended, _REPORT_FIELDS)
+    refresh_indexes(plan.updated_parties)
     Party.objects.bulk_update(plan.updated_parties, _PARTY_FIELDS)
     for insert in plan.inserts:
         insert.execute()
@@ -406,6 +411,7 @@ def _apply(
     report.source = source
     report.content_hash = digest
     report.updated_at = now
+    report.purged_at = None  # a new version brings personal data back: retention starts again
     if report.approved_at is None and valid.status in config.policy.approved_statuses:
         report.approved_at = now
 

@@ -99,9 +99,7 @@ def queue_staff_alert(inbound: InboundMessage) -> Notification | None:
     agency = inbound.agency  # read now: the on-duty address may have just changed
     if agency is None or not agency.on_duty_email:
         return None
-    staff, _ = Contact.objects.get_or_create(
-        kind=ContactKind.EMAIL, value=agency.on_duty_email.lower()
-    )
+    staff = Contact.objects.get_or_add(ContactKind.EMAIL, agency.on_duty_email.lower())
     sender = inbound.contact.value
     context = {
         "agency": agency,

@@ -11,6 +11,7 @@ import uuid
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.privacy.fields import EncryptedTextField, MaskedCharField
 from victim_notify.rules.models import Channel
 
 
@@ -209,11 +210,15 @@ class Notification(models.Model):
         related_name="+",
         help_text="Empty for staff alerts, whose wording is not the agency's to edit.",
     )
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField(
+    # Encrypted: the wording greets the person by name.
+    subject = EncryptedTextField(blank=True)
+    body = EncryptedTextField(
         help_text="The text as the phone shows it, or the email's plain-text part."
     )
-    html = models.TextField(blank=True)
+    html = EncryptedTextField(blank=True)
+    has_details_link = models.BooleanField(
+        default=False, help_text="The message links to its details page (counted for clicks)."
+    )
     segments = models.PositiveSmallIntegerField(default=0)
     encoding = models.CharField(max_length=8, blank=True)
     details_key = models.CharField(
@@ -242,7 +247,7 @@ class Notification(models.Model):
     provider_message_id = models.CharField(max_length=100, blank=True)
     provider_status = models.CharField(max_length=40, blank=True)
     provider_error_code = models.CharField(max_length=40, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
+    last_error = MaskedCharField(max_length=500, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -288,7 +293,7 @@ class DeliveryEvent(models.Model):
     provider_message_id = models.CharField(max_length=100, blank=True, default="")
     provider_status = models.CharField(max_length=40)
     error_code = models.CharField(max_length=40, blank=True)
-    detail = models.CharField(max_length=500, blank=True)
+    detail = MaskedCharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["notification", "at"])]

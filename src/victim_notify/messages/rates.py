@@ -85,7 +85,7 @@ def rates(
     accepted_emails = notices.filter(channel="email", sent_at__isnull=False)
     result["emails"]["opens"] = _engagement(accepted_emails, "open")
     with_link = notices.filter(sent_at__isnull=False).filter(
-        Q(channel="email") | Q(body__contains="/d/")
+        Q(channel="email") | Q(has_details_link=True)
     )
     result["details_link_clicks"] = _engagement(with_link, "click")
     replies = _window(InboundMessage.objects.filter(agency=agency), "received_at", since, until)

@@ -88,6 +88,7 @@ class Rendered:
             "segments": self.segments,
             "encoding": self.encoding,
             "details_key": self.details_key,
+            "has_details_link": "/d/" in self.body,
         }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from victim_notify.privacy.fields import EncryptedTextField, MaskedCharField
+
 
 class DevOutboxMessage(models.Model):
     """What a phone or a mail client would have received.
@@ -16,10 +18,10 @@ class DevOutboxMessage(models.Model):
     notification_id = models.UUIDField(null=True, blank=True, db_index=True)
     provider_message_id = models.CharField(max_length=64, unique=True)
     sender = models.CharField(max_length=320)
-    recipient = models.CharField(max_length=320)
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
-    html = models.TextField(blank=True)
+    recipient = EncryptedTextField()
+    subject = EncryptedTextField(blank=True)
+    body = EncryptedTextField()
+    html = EncryptedTextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:
@@ -68,7 +70,7 @@ class ProviderHealth(models.Model):
     up = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     down_since = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
+    last_error = MaskedCharField(max_length=300, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -81,7 +83,7 @@ class ProviderEvent(models.Model):
     provider = models.CharField(max_length=32)
     at = models.DateTimeField(auto_now_add=True)
     event = models.CharField(max_length=20)  # down, up
-    detail = models.CharField(max_length=300, blank=True)
+    detail = MaskedCharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-at"]

@@ -58,8 +58,7 @@ def _contact(channel: str, sender: str, region: str) -> Contact | None:
     if normalised.value is None:
         return None
     kind = ContactKind.PHONE if channel == "sms" else ContactKind.EMAIL
-    contact, _ = Contact.objects.get_or_create(kind=kind, value=normalised.value)
-    return contact
+    return Contact.objects.get_or_add(kind, normalised.value)
 
 
 def receive(

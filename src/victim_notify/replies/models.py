@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.privacy.fields import EncryptedTextField
 from victim_notify.replies.matchers import URGENCY_LABELS
 
 
@@ -30,7 +31,7 @@ class InboundMessage(models.Model):
         "contacts.Contact", on_delete=models.PROTECT, related_name="replies"
     )
     to_address = models.CharField(max_length=320, help_text="Our number or address it came to.")
-    body = models.TextField()
+    body = EncryptedTextField()
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     provider = models.CharField(max_length=32)
     provider_message_id = models.CharField(max_length=200)
@@ -63,7 +64,7 @@ class InboundMessage(models.Model):
         blank=True,
         help_text="Who, as a name: a staff user, or what an API client said.",
     )
-    handled_note = models.TextField(blank=True)
+    handled_note = EncryptedTextField(blank=True)
 
     class Meta:
         constraints = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from csp.decorators import csp_exempt
 from django import forms
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -31,6 +31,7 @@ from victim_notify.contacts.models import OptOut
 from victim_notify.contacts.normalise import Normalised, normalise_email, normalise_phone
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import Notification, Status
+from victim_notify.privacy.fields import matching
 from victim_notify.rules.models import Decision
 from victim_notify.staff import report_actions, timeline
 from victim_notify.staff.access import can, requires
@@ -87,20 +88,27 @@ def find(agency: Agency, kind: str, terms: str) -> tuple[QuerySet[Report] | None
         if not words:
             return None, _("Enter a first name, a last name, or both.")
         if len(words) == 1:
-            match = Q(first_name__iexact=words[0]) | Q(last_name__iexact=words[0])
+            match = matching("first_name_index", "name", words[0]) | matching(
+                "last_name_index", "name", words[0]
+            )
         else:
             first, last = (words[-1], words[0]) if "," in terms else (words[0], words[-1])
-            match = Q(first_name__iexact=first, last_name__iexact=last)
+            match = matching("first_name_index", "name", first) & matching(
+                "last_name_index", "name", last
+            )
         return reports.filter(pk__in=parties.filter(match).values("report_id")), ""
     if kind == "phone":
         phone = normalise_phone(terms, agency.phone_region)
         if phone.value is None:
             return None, _("That is not a phone number we can search for.")
         return reports.filter(
-            pk__in=parties.filter(phone__value=phone.value).values("report_id")
+            pk__in=parties.filter(matching("phone__value_index", "contact", phone.value)).values(
+                "report_id"
+            )
         ), ""
     email = normalise_email(terms).value or terms.strip().lower()
-    return reports.filter(pk__in=parties.filter(email__value=email).values("report_id")), ""
+    found = parties.filter(matching("email__value_index", "contact", email))
+    return reports.filter(pk__in=found.values("report_id")), ""
 
 
 def rows(agency: Agency, reports: list[Report]) -> list[ReportRow]:

@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from victim_notify.agencies.config import AgencyConfig
 from victim_notify.intake.models import Party, Report
+from victim_notify.privacy.keys import blind_index
 from victim_notify.surveys.models import Assignment, Experiment, Group, Participant
 
 
@@ -92,7 +93,9 @@ class Enrolment:
             if found is not None:
                 self._remember(found, experiment, contacts)
                 return found
-        person_key = reachable[0][1]
+        # The keyed hash of the contact, not the contact: deterministic per person, and not
+        # personal data once the contact's own row is purged.
+        person_key = blind_index("contact", reachable[0][1])
         division = self.config.division_by_id[report.division_id].code
         codes = report.offense_codes
         offense = self.config.offenses.get(codes[0]) if codes else None

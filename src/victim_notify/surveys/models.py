@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.privacy.fields import EncryptedTextField
+
 
 def _new_seed() -> str:
     return secrets.token_hex(16)
@@ -193,7 +195,8 @@ class Participant(models.Model):
         Experiment, on_delete=models.CASCADE, related_name="participants"
     )
     person_key = models.CharField(
-        max_length=254, help_text="The normalised phone or email, or an imported id."
+        max_length=254,
+        help_text="The blind index of the normalised phone or email, or an imported id.",
     )
     phone = models.ForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -269,7 +272,7 @@ class Response(models.Model):
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="responses")
     question_key = models.CharField(max_length=40)
-    raw = models.TextField(blank=True)
+    raw = EncryptedTextField(blank=True)
     value = models.CharField(max_length=40, blank=True, help_text="Empty: could not be read.")
     source = models.CharField(
         max_length=8,

@@ -78,6 +78,13 @@ def check_quiet_sources() -> dict[str, int]:
     return check()
 
 
+@task()
+def purge_personal_data() -> dict[str, object]:
+    from victim_notify.privacy.purge import purge
+
+    return purge().as_dict()
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
@@ -96,4 +103,5 @@ PERIODIC_JOBS = [
     PeriodicJob("close_surveys", dt.timedelta(minutes=30), close_surveys),
     PeriodicJob("disable_unused_accounts", dt.timedelta(days=1), disable_unused_accounts),
     PeriodicJob("check_quiet_sources", dt.timedelta(minutes=5), check_quiet_sources),
+    PeriodicJob("purge_personal_data", dt.timedelta(days=1), purge_personal_data),
 ]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outbox", "0004_survey_and_rights_kinds"),
+        ("outbox", "0007_mask_provider_errors"),
     ]
 
     operations = [

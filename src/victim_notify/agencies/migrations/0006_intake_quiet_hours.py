@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agencies", "0004_offensecode_group"),
+        ("agencies", "0005_retention_periods"),
     ]
 
     operations = [

@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agencies", "0005_intake_quiet_hours"),
-        ("intake", "0002_party_do_not_contact"),
+        ("agencies", "0006_intake_quiet_hours"),
+        ("intake", "0005_legal_hold_and_purge"),
     ]
 
     operations = [

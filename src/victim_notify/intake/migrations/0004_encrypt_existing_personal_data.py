@@ -1,0 +1,18 @@
+"""Encrypting what was stored before: a migration of its own, since PostgreSQL will not
+change a table's schema in the transaction that updated its rows."""
+
+from django.db import migrations
+
+from victim_notify.privacy.rotation import migration_step
+
+
+class Migration(migrations.Migration):
+    dependencies = [("intake", "0003_encrypt_personal_data")]
+
+    operations = [
+        migrations.RunPython(migration_step("intake", "Party"), migrations.RunPython.noop),
+        migrations.RunPython(
+            migration_step("intake", "QuarantinedRecord"), migrations.RunPython.noop
+        ),
+        migrations.RunPython(migration_step("intake", "ReportVersion"), migrations.RunPython.noop),
+    ]
