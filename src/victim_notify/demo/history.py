@@ -45,7 +45,7 @@ SAY = {
 }
 
 
-def _pick(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg]
+def _pick(rng: random.Random, weights: dict) -> object:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -71,7 +71,7 @@ def simulate_history(
     rng = random.Random(seed)
     zone = agency.zone
     day = start
-    records: list[dict] = []  # type: ignore[type-arg]
+    records: list[dict] = []
     simulator = Simulator.from_demo_data(seed=seed, number_prefix="H-")
     while day <= end:
         # Reports written through the day, reaching intake by the evening.

@@ -53,7 +53,7 @@ class ReplyInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -79,13 +79,13 @@ class ReportVersionAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ReportVersion._meta.fields]
 
     # Versions are the record of what the RMS sent: never typed in, edited or deleted here.
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -141,6 +141,6 @@ class ImportFileAdmin(admin.ModelAdmin):
     list_filter = ["agency", "status"]
     readonly_fields = [f.name for f in ImportFile._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         # Rows are made by the importer; an add form here has nothing to fill in.
         return False

@@ -176,7 +176,7 @@ def _recheck_surveys(notes: list[Notification], now: dt.datetime) -> dict[object
     return verdicts
 
 
-def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:  # type: ignore[no-untyped-def]
+def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:
     party = next((p for p in parties if p.pk == note.party_id), None)
     if party is None or party.removed:
         return Verdict("cancel", ("party_removed",))

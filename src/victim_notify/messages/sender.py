@@ -104,7 +104,7 @@ def outgoing(note: Notification) -> OutgoingMessage:
     )
 
 
-def _mine(note_id: object, worker_id: str):  # type: ignore[no-untyped-def]
+def _mine(note_id: object, worker_id: str):
     return Notification.objects.filter(pk=note_id, status=Status.SENDING, claimed_by=worker_id)
 
 

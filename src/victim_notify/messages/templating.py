@@ -125,12 +125,12 @@ HTML_ENV = _environment(autoescape=True)
 
 
 @lru_cache(maxsize=512)
-def compile_text(source: str):  # type: ignore[no-untyped-def]
+def compile_text(source: str):
     return TEXT_ENV.from_string(source)
 
 
 @lru_cache(maxsize=512)
-def compile_html(source: str):  # type: ignore[no-untyped-def]
+def compile_html(source: str):
     return HTML_ENV.from_string(source)
 
 

@@ -153,7 +153,7 @@ def offense_list(request: HttpRequest) -> HttpResponse:
 
 def agency_languages(agency: Agency) -> list[str]:
     """The languages the agency writes in, its default first."""
-    others = agency.languages.exclude(language=agency.default_language)  # type: ignore[attr-defined]
+    others = agency.languages.exclude(language=agency.default_language)
     return [agency.default_language, *others.values_list("language", flat=True)]
 
 
@@ -163,7 +163,7 @@ def offense_detail(request: HttpRequest, offense_id: int) -> HttpResponse:
     offense = get_object_or_404(OffenseCode, pk=offense_id, agency=agency)
     data = request.POST or None
     form = OffenseForm(data, instance=offense, agency=agency)
-    existing = {t.language: t for t in offense.texts.all()}  # type: ignore[attr-defined]
+    existing = {t.language: t for t in offense.texts.all()}
     text_forms = [
         (
             language,
@@ -264,7 +264,7 @@ def section_detail(request: HttpRequest, section_id: int) -> HttpResponse:
         template="staff/config_section.html",
         back="staff:config-section",
         back_kwargs={"section_id": section.pk},
-        extra={"offense_count": section.offenses.count()},  # type: ignore[attr-defined]
+        extra={"offense_count": section.offenses.count()},
     )
 
 

@@ -12,7 +12,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request)
-    if not user.is_verified():  # type: ignore[union-attr]
+    if not user.is_verified():
         return redirect("staff:mfa")
     staff = getattr(user, "staff", None)
     return redirect(LANDING[staff.role] if staff else "staff:no-agency")

@@ -57,7 +57,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def login(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_authenticated and request.user.is_verified():
         return redirect(_next_url(request))
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -93,7 +93,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request)
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():
         return redirect(request.session.get("next") or _next_url(request))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
@@ -141,7 +141,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request)
-    if not user.is_verified():  # type: ignore[union-attr]
+    if not user.is_verified():
         return redirect("staff:mfa")
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -184,7 +184,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
             "form": form,
             "placeholders": placeholders_for(template.kind),
             "preview": preview(template, draft, **flags),
-            "revisions": template.revisions.order_by("-version")[:10],  # type: ignore[attr-defined]
+            "revisions": template.revisions.order_by("-version")[:10],
             "zone": request.agency.timezone,  # type: ignore[attr-defined]
         },
     )

@@ -19,7 +19,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     list_filter = ["agency"]
     inlines = [QuestionInline]
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         report = self.admin_site.admin_view(self.report_view)
         return [
             path("<int:pk>/report/", report, name="surveys_experiment_report"),
