@@ -76,7 +76,7 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
     notes = [n for n in notes if n.kind not in ANSWER_KINDS | SURVEY_KINDS]
     if not notes:
         return verdicts
-    report_ids = {n.report_id for n in notes}
+    report_ids = {n.report_id for n in notes if n.report_id is not None}
     reports = Report.objects.only(*_REPORT_FACTS).in_bulk(report_ids)
     parties: dict[int, list[Party]] = defaultdict(list)
     for party in Party.objects.filter(report_id__in=report_ids).only(*_PARTY_FACTS):

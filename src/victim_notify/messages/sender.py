@@ -16,12 +16,14 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, ForeignObjectRel, Q, QuerySet
 from django.utils import timezone
 
 from victim_notify import column_arrays
@@ -67,7 +69,7 @@ _SEND_FIELDS = (
 )
 
 
-def claim(worker_id: str, limit: int, now: dt.datetime) -> list[object]:
+def claim(worker_id: str, limit: int, now: dt.datetime) -> list[uuid.UUID]:
     """Take up to `limit` due rows for this worker. On PostgreSQL, rows another worker is
     claiming are skipped, not waited for; on SQLite the write lock serialises claims."""
     with transaction.atomic():
@@ -104,7 +106,7 @@ def outgoing(note: Notification) -> OutgoingMessage:
     )
 
 
-def _mine(note_id: object, worker_id: str):
+def _mine(note_id: uuid.UUID, worker_id: str) -> QuerySet[Notification]:
     return Notification.objects.filter(pk=note_id, status=Status.SENDING, claimed_by=worker_id)
 
 
@@ -168,8 +170,8 @@ def _lanes(ready: dict[str, list[Notification]]) -> dict[_Lane, list[Notificatio
             if key not in chosen:  # one lookup per agency and channel in a batch
                 chosen[key] = health.choose(note.agency_id, channel)
             route = chosen[key]
-            key = f"{route.provider}:{note.agency_id}" if route.messages_per_second else ""
-            lanes[_Lane(route.provider, key, route.messages_per_second)].append(note)
+            rate_key = f"{route.provider}:{note.agency_id}" if route.messages_per_second else ""
+            lanes[_Lane(route.provider, rate_key, route.messages_per_second)].append(note)
     return lanes
 
 
@@ -187,7 +189,7 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
             pk__in=[n.pk for n in notes], status=Status.SENDING, claimed_by=worker_id
         ).update(handed_over_at=now, provider=lane.provider)
 
-    results: queue.Queue[tuple[object, Accepted | ProviderError, str] | None] = queue.Queue()
+    results: queue.Queue[tuple[uuid.UUID, Accepted | ProviderError, str] | None] = queue.Queue()
     # A provider that is the database itself (the development outbox) writes on this thread's
     # connection; the others run in feeder threads so every provider is in flight at once.
     inline = [lane for lane in lanes if providers[lane].uses_database]
@@ -237,7 +239,7 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
         feeder.join()
 
 
-def _renew_leases(worker_id: str, ids: list[object]) -> None:
+def _renew_leases(worker_id: str, ids: list[uuid.UUID]) -> None:
     Notification.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=worker_id).update(
         lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.LEASE_SECONDS)
     )
@@ -301,19 +303,19 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
     """
     meta = Notification._meta
     quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
+    columns = [_stored(meta.get_field(name)) for name in fields]
     rows = [
         [c.get_db_prep_save(getattr(note, c.attname), connection) for c in columns]
         + [meta.pk.get_db_prep_value(note.pk, connection)]
         for note in notes
     ]
     # Only names from the model's own metadata go into the text; every value is a parameter.
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    table, pk = quote(meta.db_table), quote(_column(meta.pk))
     status, claimed_by = quote("status"), quote("claimed_by")
     if column_arrays.wanted(connection):
         names = [f"v{index}" for index in range(len(columns))]
         assignments = ", ".join(
-            f"{quote(c.column)} = v.{name}" for c, name in zip(columns, names, strict=True)
+            f"{quote(_column(c))} = v.{name}" for c, name in zip(columns, names, strict=True)
         )
         unnest = column_arrays.unnest(connection, [*columns, meta.pk])
         sql = (
@@ -326,12 +328,22 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
         with column_arrays.cursor(connection) as cursor:
             cursor.execute(sql, params, binary=True, prepare=False)
             return cursor.rowcount
-    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+    assignments = ", ".join(f"{quote(_column(c))} = %s" for c in columns)
     guard = f"{pk} = %s AND {status} = %s AND {claimed_by} = %s"
     sql = f"UPDATE {table} SET {assignments} WHERE {guard}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[*row, Status.SENDING, worker_id] for row in rows])
         return cursor.rowcount
+
+
+def _stored(field: Field[Any, Any] | ForeignObjectRel) -> Field[Any, Any]:
+    assert isinstance(field, Field), "only fields stored in the row are written"
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None, "only fields stored in the row are written"
+    return field.column
 
 
 def _outcome(

@@ -65,7 +65,8 @@ def requires(
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request)
-            if not user.is_verified():
+            # is_verified is put on the user by django_otp's OTPMiddleware.
+            if not user.is_verified():  # type: ignore[attr-defined]
                 return redirect("staff:mfa")
             if not can(user, capability):
                 raise PermissionDenied

@@ -121,7 +121,8 @@ class NewStaffForm(forms.ModelForm):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, again = data.get("password1"), data.get("password2")
         if first and again and first != again:
             self.add_error("password2", _("The two passwords are not the same."))
