@@ -157,6 +157,7 @@ def _answer_surveys(
             values["trust"] = str(
                 rng.choice([4, 5]) if values["trust"] == "yes" else rng.choice([1, 2, 3])
             )
+        assert p.reported_at is not None  # the query above keeps only reported ones
         when = p.reported_at + experiment.survey_delay + dt.timedelta(minutes=rng.randint(2, 600))
         for key, value in values.items():
             if key not in questions:

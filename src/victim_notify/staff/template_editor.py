@@ -28,8 +28,8 @@ from victim_notify.messages import sms
 from victim_notify.messages.answers import answer_context
 from victim_notify.messages.models import MessageKind, MessageTemplate
 from victim_notify.messages.render import (
-    RenderOptions,
     Rendered,
+    RenderOptions,
     facts_for,
     render_answer,
     render_email,
