@@ -37,7 +37,7 @@ class PartyInline(admin.TabularInline):
 class VersionInline(admin.TabularInline):
     model = ReportVersion
     extra = 0
-    fields = ["number", "source", "received_at", "content_hash"]
+    fields = ("number", "source", "received_at", "content_hash")
     readonly_fields = fields
     can_delete = False
 
@@ -48,7 +48,15 @@ class ReplyInline(admin.TabularInline):
     model = InboundMessage
     fk_name = "report"
     extra = 0
-    fields = ["received_at", "channel", "intent", "urgent", "body", "handled_at", "handled_by_name"]
+    fields = (
+        "received_at",
+        "channel",
+        "intent",
+        "urgent",
+        "body",
+        "handled_at",
+        "handled_by_name",
+    )
     readonly_fields = fields
     can_delete = False
     show_change_link = True

@@ -310,12 +310,13 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
         for note in notes
     ]
     # Only names from the model's own metadata go into the text; every value is a parameter.
-    table, pk = quote(meta.db_table), quote(_column(meta.pk))
+    table, pk = quote(meta.db_table), quote(column_arrays.column_name(meta.pk))
     status, claimed_by = quote("status"), quote("claimed_by")
     if column_arrays.wanted(connection):
         names = [f"v{index}" for index in range(len(columns))]
         assignments = ", ".join(
-            f"{quote(_column(c))} = v.{name}" for c, name in zip(columns, names, strict=True)
+            f"{quote(column_arrays.column_name(c))} = v.{name}"
+            for c, name in zip(columns, names, strict=True)
         )
         unnest = column_arrays.unnest(connection, [*columns, meta.pk])
         sql = (
@@ -328,7 +329,7 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
         with column_arrays.cursor(connection) as cursor:
             cursor.execute(sql, params, binary=True, prepare=False)
             return cursor.rowcount
-    assignments = ", ".join(f"{quote(_column(c))} = %s" for c in columns)
+    assignments = ", ".join(f"{quote(column_arrays.column_name(c))} = %s" for c in columns)
     guard = f"{pk} = %s AND {status} = %s AND {claimed_by} = %s"
     sql = f"UPDATE {table} SET {assignments} WHERE {guard}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -339,11 +340,6 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
 def _stored(field: Field[Any, Any] | ForeignObjectRel) -> Field[Any, Any]:
     assert isinstance(field, Field), "only fields stored in the row are written"
     return field
-
-
-def _column(field: Field[Any, Any]) -> str:
-    assert field.column is not None, "only fields stored in the row are written"
-    return field.column
 
 
 def _outcome(

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
@@ -130,6 +131,6 @@ class InboundMessageAdmin(admin.ModelAdmin):
                 "title": "Mark replies handled",
                 "replies": queryset,
                 "form": HandledForm(),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )

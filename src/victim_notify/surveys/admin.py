@@ -55,7 +55,7 @@ class ExperimentAdmin(admin.ModelAdmin):
 class ResponseInline(admin.TabularInline):
     model = Response
     extra = 0
-    readonly_fields = ["question_key", "raw", "value", "source", "received_at"]
+    readonly_fields = ("question_key", "raw", "value", "source", "received_at")
     fields = readonly_fields
     can_delete = False
 
