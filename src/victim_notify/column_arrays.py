@@ -29,6 +29,13 @@ def unnest(connection: BaseDatabaseWrapper, fields: Sequence[Field]) -> str:
     return "UNNEST(" + ", ".join(f"%s::{kind}[]" for kind in types) + ")"
 
 
+def column_name(field: Field) -> str:
+    """The column a concrete field is stored in. Only a field with no column of its own (which
+    is never written here) has None."""
+    assert field.column is not None, f"{field.name} has no column"
+    return field.column
+
+
 def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     """Rows turned into one list per column."""
     return [[row[index] for row in rows] for index in range(width)]

@@ -135,7 +135,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dj_database_url.DBConfig:
     default_sqlite = f"sqlite:///{DATA_DIR / 'victim-notify.sqlite3'}"
     url = env_str("DATABASE_URL", default_sqlite)
     try:

@@ -21,8 +21,8 @@ def _digest(event: AuditEvent) -> str:
     content = {
         "id": event.pk,
         "at": event.at.isoformat(),
-        "agency": event.agency_id,  # type: ignore[attr-defined]
-        "actor": event.actor_id,  # type: ignore[attr-defined]
+        "agency": event.agency_id,
+        "actor": event.actor_id,
         "actor_label": event.actor_label,
         "action": event.action,
         "object_type": event.object_type,

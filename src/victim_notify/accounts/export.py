@@ -32,7 +32,7 @@ def write_csv(events: Iterable[AuditEvent], out: Any) -> int:
             [
                 event.pk,
                 event.at.isoformat(),
-                event.agency_id or "",  # type: ignore[attr-defined]
+                event.agency_id or "",
                 event.actor_label,
                 event.action,
                 event.object_type,

@@ -82,6 +82,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["key_id", "secret_hash", "created_at", "last_used_at"]
     list_filter = ["agency"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         # Tokens are issued by `victim-notify api-token create`, which shows the secret once.
         return False

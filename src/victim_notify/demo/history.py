@@ -45,7 +45,7 @@ SAY = {
 }
 
 
-def _pick(rng: random.Random, weights: dict) -> object:  # type: ignore[type-arg]
+def _pick(rng: random.Random, weights: dict) -> object:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -71,7 +71,7 @@ def simulate_history(
     rng = random.Random(seed)
     zone = agency.zone
     day = start
-    records: list[dict] = []  # type: ignore[type-arg]
+    records: list[dict] = []
     simulator = Simulator.from_demo_data(seed=seed, number_prefix="H-")
     while day <= end:
         # Reports written through the day, reaching intake by the evening.
@@ -157,6 +157,7 @@ def _answer_surveys(
             values["trust"] = str(
                 rng.choice([4, 5]) if values["trust"] == "yes" else rng.choice([1, 2, 3])
             )
+        assert p.reported_at is not None  # the query above keeps only reported ones
         when = p.reported_at + experiment.survey_delay + dt.timedelta(minutes=rng.randint(2, 600))
         for key, value in values.items():
             if key not in questions:

@@ -27,7 +27,7 @@ import json
 import random
 import unicodedata
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,7 +194,7 @@ class OffenseChoice:
     weight: float
 
 
-def _pick(rng: random.Random, weights: dict[T, float]) -> T:
+def _pick(rng: random.Random, weights: Mapping[T, float]) -> T:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 

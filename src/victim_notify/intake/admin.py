@@ -37,7 +37,7 @@ class PartyInline(admin.TabularInline):
 class VersionInline(admin.TabularInline):
     model = ReportVersion
     extra = 0
-    fields = ["number", "source", "received_at", "content_hash"]
+    fields = ("number", "source", "received_at", "content_hash")
     readonly_fields = fields
     can_delete = False
 
@@ -48,12 +48,20 @@ class ReplyInline(admin.TabularInline):
     model = InboundMessage
     fk_name = "report"
     extra = 0
-    fields = ["received_at", "channel", "intent", "urgent", "body", "handled_at", "handled_by_name"]
+    fields = (
+        "received_at",
+        "channel",
+        "intent",
+        "urgent",
+        "body",
+        "handled_at",
+        "handled_by_name",
+    )
     readonly_fields = fields
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -79,13 +87,13 @@ class ReportVersionAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ReportVersion._meta.fields]
 
     # Versions are the record of what the RMS sent: never typed in, edited or deleted here.
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -141,6 +149,6 @@ class ImportFileAdmin(admin.ModelAdmin):
     list_filter = ["agency", "status"]
     readonly_fields = [f.name for f in ImportFile._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         # Rows are made by the importer; an add form here has nothing to fill in.
         return False

@@ -32,7 +32,7 @@ SUFFIXES = {".jsonl", ".csv"}
 
 
 def waiting_files(drop_dir: Path) -> list[tuple[str, Path]]:
-    found = []
+    found: list[tuple[str, Path]] = []
     if not drop_dir.is_dir():
         return found
     for agency_dir in sorted(p for p in drop_dir.iterdir() if p.is_dir()):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,9 @@ def read_csv(data: bytes) -> Iterator[IncomingRecord]:
         yield _report_from_rows(header, rows)
 
 
-def _report_from_rows(header: list[str], rows: list[tuple[int, dict[str, str]]]) -> IncomingRecord:
+def _report_from_rows(
+    header: Sequence[str], rows: list[tuple[int, dict[str, str]]]
+) -> IncomingRecord:
     first_line = rows[0][0]
     raw_out = io.StringIO()
     writer = csv.DictWriter(raw_out, fieldnames=header, lineterminator="\n")

@@ -54,9 +54,10 @@ class PreparedInsert:
         self.later: list[tuple[int, int, models.ForeignKey, models.Model]] = []
         kinds = [_kind(field) for field in self.fields]
         for index, obj in enumerate(objs):
-            row = []
+            row: list[Any] = []
             for column, (field, (kind, plain)) in enumerate(zip(self.fields, kinds, strict=True)):
                 if kind == "relation":
+                    assert isinstance(field, models.ForeignKey)  # a concrete relation
                     value = getattr(obj, field.attname)
                     if value is None and field.is_cached(obj):
                         related = field.get_cached_value(obj)
@@ -87,8 +88,10 @@ class PreparedInsert:
             return
         quote = connection.ops.quote_name
         meta = self.model._meta
-        columns = ", ".join(quote(f.column) for f in self.fields)
-        returning = f" RETURNING {quote(meta.pk.column)}" if self.auto_pk else ""
+        columns = ", ".join(quote(column_arrays.column_name(f)) for f in self.fields)
+        returning = (
+            f" RETURNING {quote(column_arrays.column_name(meta.pk))}" if self.auto_pk else ""
+        )
         insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
         on_postgres = column_arrays.wanted(connection)
         with column_arrays.cursor(connection) if on_postgres else connection.cursor() as cursor:
@@ -97,7 +100,8 @@ class PreparedInsert:
                     unnest = column_arrays.unnest(connection, self.fields)
                     sql = f"{insert}SELECT * FROM {unnest}"  # noqa: S608 - names from the model
                     params = column_arrays.columns(rows, len(self.fields))
-                    cursor.execute(sql + returning, params, binary=True, prepare=False)
+                    # column_arrays' psycopg cursor, which the stubs cannot tell from Django's
+                    cursor.execute(sql + returning, params, binary=True, prepare=False)  # type: ignore[call-arg]
                 else:
                     placeholder = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
                     sql = f"{insert}VALUES {', '.join([placeholder] * len(rows))}"

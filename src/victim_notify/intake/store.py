@@ -174,7 +174,8 @@ def ingest(
         # A report number twice in one chunk is an amendment of the first: store in turns.
         while valid:
             seen: set[str] = set()
-            batch, later = [], []
+            batch: list[tuple[IncomingRecord, ValidReport]] = []
+            later: list[tuple[IncomingRecord, ValidReport]] = []
             for item in valid:
                 (later if item[1].report_number in seen else batch).append(item)
                 seen.add(item[1].report_number)
@@ -263,7 +264,7 @@ def _store_safely(
             break
     results = []
     queued = 0
-    failed = []
+    failed: list[tuple[IncomingRecord, list[FieldError], str | None]] = []
     for item in batch:
         try:
             one, count = _store(config, book, [item], source, now)
@@ -362,7 +363,7 @@ def _plan(
         )
         for report, valid in created + amended
     ]
-    inserts = [
+    inserts: list[PreparedInsert | Enrolment] = [
         PreparedInsert(Report, [report for report, _ in created]),
         PreparedInsert(ReportVersion, versions),
         PreparedInsert(Party, new_parties),
@@ -461,11 +462,12 @@ def _plan_parties(
         incoming_ids = set()
         for incoming in valid.parties:
             incoming_ids.add(incoming.party_id)
-            party = known.get((report.pk, incoming.party_id))
-            if party is None:
+            known_party = known.get((report.pk, incoming.party_id))
+            if known_party is None:
                 party = Party(report=report, party_id=incoming.party_id)
                 new_parties.append(party)
             else:
+                party = known_party
                 updated.append(party)
             _fill(party, incoming, contact_ids)
             by_report[report.report_number].append(party)

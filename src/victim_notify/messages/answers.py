@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from victim_notify.replies.models import InboundMessage
 
 # How long an answer may wait (a worker outage) before it is no longer worth sending.
-MAX_AGE = {
+MAX_AGE: dict[str, dt.timedelta] = {
     MessageKind.OPT_OUT_CONFIRMATION: dt.timedelta(hours=24),
     MessageKind.OPT_IN_CONFIRMATION: dt.timedelta(hours=24),
     MessageKind.HELP: dt.timedelta(hours=1),

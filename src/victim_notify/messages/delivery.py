@@ -11,7 +11,9 @@ and the person gave an email address (or the reverse), the other channel is trie
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,7 +84,7 @@ def record_status(
     provider_status: str,
     error_code: str = "",
     detail: str = "",
-    notification_id: object = None,
+    notification_id: uuid.UUID | str | None = None,
     provider: str = "",
     provider_message_id: str = "",
 ) -> Notification | None:
@@ -133,11 +135,11 @@ def record_status(
     return note
 
 
-def _failed(note: Notification, code: str, detail: str, now: object) -> dict[str, object]:
+def _failed(note: Notification, code: str, detail: str, now: dt.datetime) -> dict[str, object]:
     failure = classify(code)
     changes: dict[str, object] = {"provider_error_code": code, "last_error": detail[:500]}
     if not failure.permanent:
-        next_try = now + retry_delay(  # type: ignore[operator]
+        next_try = now + retry_delay(
             note.attempts, settings.RETRY_BASE_SECONDS, settings.RETRY_MAX_SECONDS
         )
         expires_at = note.expires_at

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,11 +25,16 @@ log = logging.getLogger(__name__)
 _LIFTED_BY_FAILURE = {"text_first", "eligible"}
 
 
-def fall_back_to_other_channel(notification_id: object) -> Notification | None:
+def fall_back_to_other_channel(notification_id: uuid.UUID | str) -> Notification | None:
     failed = (
         Notification.objects.select_related("report", "party").filter(pk=notification_id).first()
     )
-    if failed is None or failed.kind != MessageKind.REPORT_FILED or failed.party is None:
+    if (
+        failed is None
+        or failed.kind != MessageKind.REPORT_FILED
+        or failed.party is None
+        or failed.report is None
+    ):
         return None
     other = "email" if failed.channel == "sms" else "sms"
     party: Party = failed.party

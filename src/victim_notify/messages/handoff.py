@@ -76,7 +76,7 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
     notes = [n for n in notes if n.kind not in ANSWER_KINDS | SURVEY_KINDS]
     if not notes:
         return verdicts
-    report_ids = {n.report_id for n in notes}
+    report_ids = {n.report_id for n in notes if n.report_id is not None}
     reports = Report.objects.only(*_REPORT_FACTS).in_bulk(report_ids)
     parties: dict[int, list[Party]] = defaultdict(list)
     for party in Party.objects.filter(report_id__in=report_ids).only(*_PARTY_FACTS):
@@ -176,7 +176,7 @@ def _recheck_surveys(notes: list[Notification], now: dt.datetime) -> dict[object
     return verdicts
 
 
-def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:  # type: ignore[no-untyped-def]
+def _verdict(note, report, parties, outcomes, values, config, now) -> Verdict:
     party = next((p for p in parties if p.pk == note.party_id), None)
     if party is None or party.removed:
         return Verdict("cancel", ("party_removed",))

@@ -11,7 +11,7 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from django.core import signing
 from django.template.loader import render_to_string
@@ -31,10 +31,22 @@ _DATE_FORMATS = {"en": r"M j, Y, g:i A", "es": r"j \d\e F \d\e Y, H:i \h"}
 
 
 class TemplateParts(Protocol):
-    subject: str
-    text: str
-    compact_text: str
-    html: str
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def compact_text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+
+
+class RenderOptions(TypedDict):
+    """Who a report-filed notice is for, as render_sms and render_email take it."""
+
+    recipient_name: str
+    is_guardian: bool
+    is_update: bool
 
 
 @dataclass(frozen=True)

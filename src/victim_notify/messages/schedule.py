@@ -26,6 +26,7 @@ from victim_notify.messages.models import (
     TemplateRevision,
 )
 from victim_notify.messages.render import (
+    RenderOptions,
     ReportSnapshot,
     facts_for,
     facts_key,
@@ -131,13 +132,13 @@ def plan(
             pk__in=list(contact_values), undeliverable_at__isnull=False
         ).values_list("pk", flat=True)
     }
-    existing: dict[int, list[Notification]] = defaultdict(list)
-    for note in (
+    existing: dict[int | None, list[Notification]] = defaultdict(list)
+    for earlier_note in (
         Notification.objects.filter(report_id__in=[r.pk for r, _ in reports if r.pk])
         .exclude(status=Status.CANCELLED)
         .only("id", "report_id", "party_id", "contact_id", "channel", "facts_key", "status")
     ):
-        existing[note.report_id].append(note)
+        existing[earlier_note.report_id].append(earlier_note)
 
     enrolment = Enrolment.load(config, set(contact_values))
     result = Schedule(enrolment=enrolment)
@@ -150,7 +151,9 @@ def plan(
         by_party = {p.party_id: p for p in parties}
         key = facts_key(MessageKind.REPORT_FILED, snapshot(report, config), config)
         earlier = existing.get(report.pk, []) if report.pk else []
-        told = {(n.contact_id, n.channel, n.facts_key): n.status for n in earlier}
+        told: dict[tuple[int, str | None, str], str] = {
+            (n.contact_id, n.channel, n.facts_key): n.status for n in earlier
+        }
         experiment = enrolment.experiment_for(report) if enrolment.experiments else None
         if experiment is not None:
             outcomes, withheld = _assign(
@@ -166,13 +169,13 @@ def plan(
                 now,
             )
             for outcome in withheld:
-                contact_id = contact_ids[outcome.contact or ""]
-                if (contact_id, outcome.channel, RIGHTS_KEY) not in told:
-                    note = _rights_notice(
-                        config, report, by_party[outcome.party_id], outcome, contact_id, now
+                rights_contact_id = contact_ids[outcome.contact or ""]
+                if (rights_contact_id, outcome.channel, RIGHTS_KEY) not in told:
+                    notice = _rights_notice(
+                        config, report, by_party[outcome.party_id], outcome, rights_contact_id, now
                     )
-                    if note is not None:
-                        result.rights_notices.append(note)
+                    if notice is not None:
+                        result.rights_notices.append(notice)
         told_contacts = {(n.contact_id, n.channel) for n in earlier if n.status in _REACHED}
         wanted: set[tuple[int, int, str, str]] = set()
         for outcome in outcomes:
@@ -301,7 +304,7 @@ def _assign(
                 live[outcome.party_id] = False
     control: set[str] = set()
     for party_id, party_outcomes in sendable.items():
-        contacts = {
+        contacts: dict[str, tuple[int, str] | None] = {
             ("phone" if o.channel == "sms" else "email"): (contact_ids[o.contact], o.contact)
             for o in party_outcomes
             if o.contact in contact_ids
@@ -367,7 +370,7 @@ def _rights_notice(
         party=party,
         contact_id=contact_id,
         kind=MessageKind.RIGHTS_NOTICE,
-        channel=outcome.channel,
+        channel=outcome.channel or "",
         language=language,
         facts_key=RIGHTS_KEY,
         **rendered.content(),
@@ -401,9 +404,9 @@ def _cancel(reasons_by_id: dict[str, list[str]], now: dt.datetime) -> int:
     by_reasons: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for note_id, reasons in reasons_by_id.items():
         by_reasons[tuple(reasons)].append(note_id)
-    for reasons, ids in by_reasons.items():
+    for codes, ids in by_reasons.items():
         cancelled += Notification.objects.filter(pk__in=ids, status=Status.PENDING).update(
-            status=Status.CANCELLED, status_reason_codes=list(reasons), finished_at=now
+            status=Status.CANCELLED, status_reason_codes=list(codes), finished_at=now
         )
     return cancelled
 
@@ -426,7 +429,7 @@ def _notification(
     template = book.get(MessageKind.REPORT_FILED, outcome.channel or "", language)
     facts = facts_for(snapshot(report, config), config, language)
     greeting = party.business_name if party.kind == "business" else party.first_name
-    options = {
+    options: RenderOptions = {
         "recipient_name": greeting,
         "is_guardian": outcome.on_behalf_of is not None,
         "is_update": is_update,
@@ -443,7 +446,7 @@ def _notification(
         party=party,
         contact_id=contact_id,
         kind=MessageKind.REPORT_FILED,
-        channel=outcome.channel,
+        channel=outcome.channel or "",
         language=language,
         facts_key=key,
         is_update=is_update,

@@ -20,15 +20,16 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, ForeignObjectRel, Q, QuerySet
 from django.utils import timezone
 
 from victim_notify import column_arrays
@@ -81,7 +82,7 @@ _SEND_FIELDS = (
 )
 
 
-def claim(worker_id: str, limit: int, now: dt.datetime) -> list[object]:
+def claim(worker_id: str, limit: int, now: dt.datetime) -> list[uuid.UUID]:
     """Take up to `limit` due rows for this worker. On PostgreSQL, rows another worker is
     claiming are skipped, not waited for; on SQLite the write lock serialises claims."""
     with transaction.atomic():
@@ -118,7 +119,7 @@ def outgoing(note: Notification) -> OutgoingMessage:
     )
 
 
-def _mine(note_id: object, worker_id: str):  # type: ignore[no-untyped-def]
+def _mine(note_id: uuid.UUID, worker_id: str) -> QuerySet[Notification]:
     return Notification.objects.filter(pk=note_id, status=Status.SENDING, claimed_by=worker_id)
 
 
@@ -182,8 +183,8 @@ def _lanes(ready: dict[str, list[Notification]]) -> dict[_Lane, list[Notificatio
             if key not in chosen:  # one lookup per agency and channel in a batch
                 chosen[key] = health.choose(note.agency_id, channel)
             route = chosen[key]
-            key = f"{route.provider}:{note.agency_id}" if route.messages_per_second else ""
-            lanes[_Lane(route.provider, key, route.messages_per_second)].append(note)
+            rate_key = f"{route.provider}:{note.agency_id}" if route.messages_per_second else ""
+            lanes[_Lane(route.provider, rate_key, route.messages_per_second)].append(note)
     return lanes
 
 
@@ -461,19 +462,20 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
     """
     meta = Notification._meta
     quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
+    columns = [_stored(meta.get_field(name)) for name in fields]
     rows = [
         [c.get_db_prep_save(getattr(note, c.attname), connection) for c in columns]
         + [meta.pk.get_db_prep_value(note.pk, connection)]
         for note in notes
     ]
     # Only names from the model's own metadata go into the text; every value is a parameter.
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    table, pk = quote(meta.db_table), quote(column_arrays.column_name(meta.pk))
     status, claimed_by = quote("status"), quote("claimed_by")
     if column_arrays.wanted(connection):
         names = [f"v{index}" for index in range(len(columns))]
         assignments = ", ".join(
-            f"{quote(c.column)} = v.{name}" for c, name in zip(columns, names, strict=True)
+            f"{quote(column_arrays.column_name(c))} = v.{name}"
+            for c, name in zip(columns, names, strict=True)
         )
         unnest = column_arrays.unnest(connection, [*columns, meta.pk])
         sql = (
@@ -486,12 +488,17 @@ def _update_claimed(worker_id: str, fields: tuple[str, ...], notes: list[Notific
         with column_arrays.cursor(connection) as cursor:
             cursor.execute(sql, params, binary=True, prepare=False)
             return cursor.rowcount
-    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+    assignments = ", ".join(f"{quote(column_arrays.column_name(c))} = %s" for c in columns)
     guard = f"{pk} = %s AND {status} = %s AND {claimed_by} = %s"
     sql = f"UPDATE {table} SET {assignments} WHERE {guard}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[*row, Status.SENDING, worker_id] for row in rows])
         return cursor.rowcount
+
+
+def _stored(field: Field[Any, Any] | ForeignObjectRel) -> Field[Any, Any]:
+    assert isinstance(field, Field), "only fields stored in the row are written"
+    return field
 
 
 def _outcome(

@@ -69,13 +69,13 @@ WORDS = {
 }
 
 
-def _mac(notification_id: uuid.UUID, secret: str) -> bytes:
+def _mac(notification_id: uuid.UUID, secret: str | bytes) -> bytes:
     return salted_hmac(
         UNSUBSCRIBE_SALT, notification_id.hex, secret=secret, algorithm="sha256"
     ).digest()[:_MAC_BYTES]
 
 
-def _token(notification_id: uuid.UUID, secret: str) -> str:
+def _token(notification_id: uuid.UUID, secret: str | bytes) -> str:
     raw = notification_id.bytes + _mac(notification_id, secret)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

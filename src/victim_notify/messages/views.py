@@ -46,6 +46,7 @@ def _details(request: HttpRequest, token: str) -> HttpResponse:
     note = Notification.objects.select_related("report", "agency").filter(details_key=key).first()
     if note is None or note.status == Status.CANCELLED:
         raise Http404("This link is not valid.")
+    assert note.report is not None  # only a report's notice has a details page
     agency: Agency = note.agency
     if request.method == "GET":
         engagement.record(note, EngagementKind.CLICK, request)

@@ -15,7 +15,7 @@ class DevOutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["channel"]
     readonly_fields = [f.name for f in DevOutboxMessage._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         # Only the development providers file messages here.
         return False
 
@@ -48,10 +48,10 @@ class ProviderEventAdmin(admin.ModelAdmin):
     list_filter = ["provider", "event"]
     readonly_fields = ["provider", "at", "event", "detail"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -60,8 +60,8 @@ class RateWindowAdmin(admin.ModelAdmin):
     list_display = ["provider", "second", "used"]
     readonly_fields = ["provider", "second", "used"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False

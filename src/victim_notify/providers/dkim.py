@@ -105,6 +105,8 @@ def seven_bit(message: Message) -> None:
             continue
         if str(part.get("Content-Transfer-Encoding", "")).lower() != "8bit":
             continue
-        text = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)  # what a part that is not multipart decodes to
+        text = payload.decode(part.get_content_charset() or "utf-8")
         del part["Content-Transfer-Encoding"]
         part.set_payload(text, _QP_UTF8)

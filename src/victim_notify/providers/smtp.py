@@ -85,10 +85,12 @@ def build_email(message: OutgoingMessage, signer: DkimSigner | None = None) -> b
     if message.html:
         email.attach_alternative(message.html, "text/html")
     mime = email.message()
+    # message() gives Django's SafeMIME classes, whose as_bytes takes linesep; the stubs say
+    # it gives the standard library's Message.
     if signer is None:
-        return mime.as_bytes(linesep="\r\n")
+        return mime.as_bytes(linesep="\r\n")  # type: ignore[call-arg]
     seven_bit(mime)
-    return signer.sign(mime.as_bytes(linesep="\r\n"), sender.domain)
+    return signer.sign(mime.as_bytes(linesep="\r\n"), sender.domain)  # type: ignore[call-arg]
 
 
 def envelope_sender(message: OutgoingMessage, bounce_address: str | None) -> str:
@@ -104,10 +106,12 @@ def envelope_sender(message: OutgoingMessage, bounce_address: str | None) -> str
 _ENHANCED = re.compile(rb"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 
-def _failure(code: int, reply: bytes, stage: str) -> ProviderError:
+def _failure(code: int, reply: bytes | str, stage: str) -> ProviderError:
     """5xx is permanent, 4xx temporary. The code kept is the enhanced status when the server
     gives one (RFC 3463: 5.1.1 says the mailbox does not exist; 5.7.1 is a policy refusal,
     often the relay's own set-up, which says nothing about the recipient)."""
+    if isinstance(reply, str):  # smtplib's own errors carry text, the server's bytes
+        reply = reply.encode()
     text = f"{stage}: {code} {reply.decode(errors='replace')}"[:300]
     enhanced = _ENHANCED.search(reply)
     kept = enhanced.group(1).decode() if enhanced else str(code)

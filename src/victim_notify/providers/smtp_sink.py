@@ -28,7 +28,7 @@ def _parts(message: EmailMessage) -> tuple[str, str]:
 
 def file_email(raw: bytes, sender: str, recipients: list[str]) -> DevOutboxMessage:
     message = email.message_from_bytes(raw, _class=EmailMessage, policy=default_policy)
-    text, html = _parts(message)  # type: ignore[arg-type]
+    text, html = _parts(message)
     match = _UUID_IN_ID.search(str(message.get("Message-ID", "")))
     return DevOutboxMessage.objects.create(
         channel="email",

@@ -56,7 +56,7 @@ class _ApiBaseHttpClient(TwilioHttpClient):
         super().__init__(**kwargs)
         self.base_url = base_url
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any):
         if url.startswith(TWILIO_API):
             url = self.base_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
@@ -70,7 +70,7 @@ class _AsyncApiClient(AsyncTwilioHttpClient):
         super().__init__(timeout=timeout)
         self.base_url = base_url
 
-    async def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def,override]
+    async def request(self, method: str, url: str, *args: Any, **kwargs: Any):
         if url.startswith(TWILIO_API) and self.base_url != TWILIO_API:
             url = self.base_url + url[len(TWILIO_API) :]
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout  # aiohttp reads a float as total

@@ -4,6 +4,8 @@ and why. Staff only; enabled by VN_DEV_OUTBOX."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import user_passes_test
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
@@ -35,19 +37,23 @@ def outbox(request: HttpRequest) -> HttpResponse:
         replies = InboundMessage.objects.select_related("report", "contact").prefetch_related(
             "responses"
         )
-        page = Paginator(replies.order_by("-received_at"), 50).get_page(request.GET.get("page"))
-        return render(request, "providers/replies.html", {"page": page})
+        reply_page = Paginator(replies.order_by("-received_at"), 50).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "providers/replies.html", {"page": reply_page})
     if view == "waiting":
         waiting = Notification.objects.filter(
             status__in=[Status.PENDING, Status.SENDING]
         ).select_related("report", "party", "agency")
-        page = Paginator(waiting.order_by("not_before"), 50).get_page(request.GET.get("page"))
-        return render(request, "providers/waiting.html", {"page": page})
+        waiting_page = Paginator(waiting.order_by("not_before"), 50).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "providers/waiting.html", {"page": waiting_page})
 
     page = Paginator(DevOutboxMessage.objects.order_by("-received_at", "-pk"), 25).get_page(
         request.GET.get("page")
     )
-    notes = {
+    notes: dict[uuid.UUID | None, Notification] = {
         n.pk: n
         for n in Notification.objects.filter(
             pk__in=[m.notification_id for m in page if m.notification_id]

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import render
@@ -70,7 +71,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         # Only the note can be edited; saving it marks the reply handled by this person,
         # unless someone else got there first (then their note stays, and this is said).
         if obj.handled_at is not None:
-            super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+            super().save_model(request, obj, form, change)
             audit(
                 "reply.note_changed",
                 actor_label=request.user.get_username(),
@@ -95,7 +96,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Mark handled (with a note)")
-    def mark_handled(self, request: HttpRequest, queryset: QuerySet[InboundMessage]):  # type: ignore[no-untyped-def]
+    def mark_handled(self, request: HttpRequest, queryset: QuerySet[InboundMessage]):
         if "apply" in request.POST:
             form = HandledForm(request.POST)
             if form.is_valid():
@@ -130,6 +131,6 @@ class InboundMessageAdmin(admin.ModelAdmin):
                 "title": "Mark replies handled",
                 "replies": queryset,
                 "form": HandledForm(),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )

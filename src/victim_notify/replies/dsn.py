@@ -62,7 +62,7 @@ def parse(message: Message) -> DeliveryReport | None:
             blocks = _status_blocks(part)
         elif content_type in _RETURNED_MESSAGE_TYPES and not original_message_id:
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 original_message_id = str(payload[0].get("Message-ID", "")).strip()
             elif isinstance(payload, str):
                 original_message_id = _message_id_in_headers(_text(part))
@@ -124,8 +124,9 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
         text = "\n\n".join(
             "\n".join(f"{name}: {value}" for name, value in block.items())
             + "\n"
-            + (block.get_payload() if isinstance(block.get_payload(), str) else "")
+            + (body if isinstance(body := block.get_payload(), str) else "")
             for block in payload
+            if isinstance(block, Message)  # always, in a parsed delivery-status part
         )
     else:
         text = _text(part)

@@ -41,15 +41,15 @@ class _Cursor(django_sqlite.SQLiteCursorWrapper):
     def execute(self, query: str, params: Any = None) -> Any:
         if self.connection.in_transaction:
             return super().execute(query, params)
-        parent = super()
-        return _until_unlocked(self.lock_timeout, lambda: parent.execute(query, params))
+        parent = django_sqlite.SQLiteCursorWrapper
+        return _until_unlocked(self.lock_timeout, lambda: parent.execute(self, query, params))
 
     def executemany(self, query: str, param_list: Any) -> Any:
         if self.connection.in_transaction:
             return super().executemany(query, param_list)
         rows = list(param_list)  # tried again from the start if the lock was taken
-        parent = super()
-        return _until_unlocked(self.lock_timeout, lambda: parent.executemany(query, rows))
+        parent = django_sqlite.SQLiteCursorWrapper
+        return _until_unlocked(self.lock_timeout, lambda: parent.executemany(self, query, rows))
 
 
 class DatabaseWrapper(django_sqlite.DatabaseWrapper):
@@ -62,12 +62,16 @@ class DatabaseWrapper(django_sqlite.DatabaseWrapper):
         return cursor
 
     def _start_transaction_under_autocommit(self) -> None:
-        self.cursor().execute(f"BEGIN {self.transaction_mode or ''}")
+        # Django 5.1+ sets transaction_mode in get_connection_params; the stubs lack it.
+        self.cursor().execute(f"BEGIN {self.transaction_mode or ''}")  # type: ignore[attr-defined]
 
     def get_new_connection(self, conn_params: dict) -> sqlite3.Connection:
         connection = super().get_new_connection(conn_params)
         connection.execute("PRAGMA busy_timeout = 0")  # waiting is done above, fairly
         # Django assumes the 999 bound parameters of SQLite before 3.32; the library in use
         # says how many it takes (32766 today), and bulk writes need far fewer statements.
-        self.features.max_query_params = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        # A plain class attribute in Django 5.2; the stubs declare a read-only property.
+        self.features.max_query_params = connection.getlimit(  # type: ignore[misc]
+            sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+        )
         return connection

@@ -65,11 +65,12 @@ def requires(
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request)
-            if not user.is_verified():  # type: ignore[union-attr]
+            # is_verified is put on the user by django_otp's OTPMiddleware.
+            if not user.is_verified():  # type: ignore[attr-defined]
                 return redirect("staff:mfa")
             if not can(user, capability):
                 raise PermissionDenied
-            request.agency = user.staff.agency  # type: ignore[attr-defined,union-attr]
+            request.agency = user.staff.agency  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
         guarded.capability = capability  # type: ignore[attr-defined]

@@ -58,7 +58,9 @@ class AuditFilterForm(forms.Form):
         self.agency = agency
         self.report_pk: int | None = None
         labelled = sorted(((code, action_label(code)) for code in actions), key=lambda c: c[1])
-        self.fields["action"].choices = [("", _("Any action")), *labelled]
+        action = self.fields["action"]
+        assert isinstance(action, forms.ChoiceField)
+        action.choices = [("", _("Any action")), *labelled]
 
     def clean_report_number(self) -> str:
         number = self.cleaned_data["report_number"].strip()
@@ -70,7 +72,8 @@ class AuditFilterForm(forms.Form):
         return number
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date is before the start date."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -61,7 +62,7 @@ class _ConfigForm(forms.ModelForm):
                 key = name if name in self.fields else NON_FIELD_ERRORS
                 moved.setdefault(key, []).extend(messages)
             errors = ValidationError(moved)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # private Django API, not in the stubs
 
 
 class AgencySettingsForm(_ConfigForm):
@@ -161,7 +162,8 @@ class AgencySettingsForm(_ConfigForm):
         return codes
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.has_error("quiet_hours_start") or self.has_error("quiet_hours_end"):
             return cleaned
         start, end = cleaned.get("quiet_hours_start"), cleaned.get("quiet_hours_end")
@@ -197,11 +199,15 @@ class OffenseForm(_ConfigForm):
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["section"].queryset = agency.sections.all()  # type: ignore[attr-defined]
-        self.fields["sensitive_category"].choices = [
+        category = self.fields["sensitive_category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = [
             ("", _("None")),
             *CATEGORY_LABELS.items(),
         ]
-        self.fields["group"].choices = [("", _("Not set")), *GROUP_LABELS.items()]
+        group = self.fields["group"]
+        assert isinstance(group, forms.ChoiceField)
+        group.choices = [("", _("Not set")), *GROUP_LABELS.items()]
 
 
 class OffenseTextForm(_ConfigForm):
@@ -222,9 +228,9 @@ class OffenseTextForm(_ConfigForm):
             "next_steps_short": _("What happens next, for texts"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         is_new = kwargs["instance"].pk is None
-        super().__init__(*args, empty_permitted=is_new, use_required_attribute=not is_new, **kwargs)
+        super().__init__(data, empty_permitted=is_new, use_required_attribute=not is_new, **kwargs)
 
     def to_save(self) -> bool:
         return self.instance.pk is not None or self.has_changed()

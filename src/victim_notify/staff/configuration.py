@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +41,7 @@ from victim_notify.staff.config_forms import (
     values_of,
 )
 
-TEXT_FIELDS = OffenseTextForm._meta.fields
+TEXT_FIELDS = OffenseTextForm.Meta.fields
 SHORT_LIMITS = {"explanation_short": 160, "next_steps_short": 200}
 
 
@@ -93,7 +93,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @requires("configure")
 def agency_settings(request: HttpRequest) -> HttpResponse:
     agency = Agency.objects.get(pk=request.agency.pk)  # type: ignore[attr-defined]
-    fields = AgencySettingsForm._meta.fields
+    fields = AgencySettingsForm.Meta.fields
     form = AgencySettingsForm(request.POST or None, instance=agency)
     if request.method == "POST" and form.is_valid():
         before = values_of(Agency.objects.get(pk=agency.pk), fields)
@@ -153,7 +153,7 @@ def offense_list(request: HttpRequest) -> HttpResponse:
 
 def agency_languages(agency: Agency) -> list[str]:
     """The languages the agency writes in, its default first."""
-    others = agency.languages.exclude(language=agency.default_language)  # type: ignore[attr-defined]
+    others = agency.languages.exclude(language=agency.default_language)
     return [agency.default_language, *others.values_list("language", flat=True)]
 
 
@@ -163,7 +163,7 @@ def offense_detail(request: HttpRequest, offense_id: int) -> HttpResponse:
     offense = get_object_or_404(OffenseCode, pk=offense_id, agency=agency)
     data = request.POST or None
     form = OffenseForm(data, instance=offense, agency=agency)
-    existing = {t.language: t for t in offense.texts.all()}  # type: ignore[attr-defined]
+    existing = {t.language: t for t in offense.texts.all()}
     text_forms = [
         (
             language,
@@ -208,7 +208,7 @@ def offense_detail(request: HttpRequest, offense_id: int) -> HttpResponse:
 
 
 def _offense_values(offense: OffenseCode) -> dict[str, Any]:
-    values = values_of(offense, list(OffenseForm._meta.fields))
+    values = values_of(offense, list(OffenseForm.Meta.fields))
     for text in OffenseText.objects.filter(offense=offense):
         values |= values_of(text, list(TEXT_FIELDS), prefix=f"texts.{text.language}.")
     return values
@@ -264,7 +264,7 @@ def section_detail(request: HttpRequest, section_id: int) -> HttpResponse:
         template="staff/config_section.html",
         back="staff:config-section",
         back_kwargs={"section_id": section.pk},
-        extra={"offense_count": section.offenses.count()},  # type: ignore[attr-defined]
+        extra={"offense_count": section.offenses.count()},
     )
 
 
@@ -281,7 +281,7 @@ def _edit(
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """One object's form: shown, or saved, audited and redirected back with a message."""
-    fields = list(form_class._meta.fields)
+    fields = list(form_class.Meta.fields)
     form = form_class(request.POST or None, instance=obj, agency=request.agency)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         before = values_of(type(obj).objects.get(pk=obj.pk), fields)
@@ -290,7 +290,7 @@ def _edit(
             request, thing, obj, before, values_of(obj, fields), show_values=show_values
         )
         saved(request, changed, str(obj.name))
-        return redirect(back, **back_kwargs)
+        return redirect(reverse(back, kwargs=back_kwargs))
     return render(request, template, {"object": obj, "form": form, **(extra or {})})
 
 

@@ -39,12 +39,15 @@ class DashboardFilter(forms.Form):
     def __init__(self, agency: Agency, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.divisions = {str(d.pk): d for d in Division.objects.filter(agency=agency)}
-        self.fields["division"].choices = [(ALL, _("All divisions"))] + [
+        division = self.fields["division"]
+        assert isinstance(division, forms.ChoiceField)
+        division.choices = [(ALL, _("All divisions"))] + [
             (pk, f"{d.code} · {d.name}") for pk, d in self.divisions.items()
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if start > end:

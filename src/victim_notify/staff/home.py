@@ -12,7 +12,8 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request)
-    if not user.is_verified():  # type: ignore[union-attr]
+    # is_verified is put on the user by django_otp's OTPMiddleware.
+    if not user.is_verified():  # type: ignore[attr-defined]
         return redirect("staff:mfa")
     staff = getattr(user, "staff", None)
     return redirect(LANDING[staff.role] if staff else "staff:no-agency")

@@ -57,7 +57,8 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def login(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    # is_verified is put on the user by django_otp's OTPMiddleware.
+    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[attr-defined]
         return redirect(_next_url(request))
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -93,7 +94,8 @@ def mfa(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request)
-    if user.is_verified():  # type: ignore[union-attr]
+    # is_verified is put on the user by django_otp's OTPMiddleware.
+    if user.is_verified():  # type: ignore[attr-defined]
         return redirect(request.session.get("next") or _next_url(request))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
@@ -141,7 +143,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request)
-    if not user.is_verified():  # type: ignore[union-attr]
+    # is_verified is put on the user by django_otp's OTPMiddleware.
+    if not user.is_verified():  # type: ignore[attr-defined]
         return redirect("staff:mfa")
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():

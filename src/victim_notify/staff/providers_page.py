@@ -81,10 +81,13 @@ class NewRouteForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = provider_choices("sms") + provider_choices("email")
+        provider = self.fields["provider"]
+        assert isinstance(provider, forms.ChoiceField)
+        provider.choices = provider_choices("sms") + provider_choices("email")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         channel, provider = cleaned.get("channel"), cleaned.get("provider")
         if channel and provider and BUILDERS[provider][0] != channel:
             self.add_error("provider", _("This provider does not carry that channel."))

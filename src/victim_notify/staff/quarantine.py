@@ -5,7 +5,7 @@ or discards it with a reason."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -27,15 +27,18 @@ from victim_notify.intake.models import QuarantinedRecord, QuarantineStatus, Rep
 from victim_notify.intake.replay import read_raw, replay
 from victim_notify.staff.access import requires
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 PER_PAGE = 50
 MAX_FIELDS = 100  # more errors than this are corrected in the full record
 
-STATUSES = {
+STATUSES: dict[str, _StrPromise] = {
     QuarantineStatus.HELD: gettext_lazy("Waiting for a decision"),
     QuarantineStatus.REPLAYED: gettext_lazy("Replayed"),
     QuarantineStatus.DISCARDED: gettext_lazy("Discarded"),
 }
-SOURCES = {
+SOURCES: dict[str, _StrPromise] = {
     Source.API: gettext_lazy("API"),
     Source.FILE: gettext_lazy("File"),
     Source.SIMULATOR: gettext_lazy("Simulated feed"),
@@ -370,7 +373,7 @@ def quarantine_record(request: HttpRequest, record_id: int) -> HttpResponse:
 
 
 def _posted_pointers(request: HttpRequest) -> list[str]:
-    pointers = []
+    pointers: list[str] = []
     while len(pointers) < MAX_FIELDS and f"fix-{len(pointers)}-at" in request.POST:
         pointers.append(request.POST[f"fix-{len(pointers)}-at"])
     return pointers

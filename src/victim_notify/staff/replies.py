@@ -3,7 +3,8 @@ note saying what was done."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -24,10 +25,13 @@ from victim_notify.replies import handling
 from victim_notify.replies.models import InboundMessage, Intent
 from victim_notify.staff.access import requires
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 PER_PAGE = 50
 
 CHANNELS = {"sms": gettext_lazy("Text"), "email": gettext_lazy("Email")}
-INTENTS = {
+INTENTS: dict[str, _StrPromise] = {
     Intent.OPT_OUT: gettext_lazy("Opt-out"),
     Intent.OPT_IN: gettext_lazy("Opt-in"),
     Intent.HELP: gettext_lazy("Help"),
@@ -64,9 +68,11 @@ class HandleForm(forms.Form):
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, reply: InboundMessage, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, reply: InboundMessage, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         # One form per row: ids must differ between rows.
-        super().__init__(*args, auto_id=f"reply-{reply.pk}-%s", **kwargs)
+        super().__init__(data, auto_id=f"reply-{reply.pk}-%s", **kwargs)
         if reply.urgent:
             note = self.fields["note"]
             note.required = True
@@ -177,7 +183,7 @@ def handle(request: HttpRequest, reply_id: str) -> HttpResponse:
         messages.add_message(request, level, notice)
     else:
         for error in form.errors.get("note", []):
-            messages.error(request, error)
+            messages.error(request, error)  # type: ignore[arg-type]  # ErrorList yields strings
     return redirect(back)
 
 

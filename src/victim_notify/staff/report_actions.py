@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,6 +25,9 @@ from victim_notify.messages.models import MessageKind, Notification, Status
 from victim_notify.messages.schedule import TemplateBook, plan
 from victim_notify.rules.models import Decision
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 # A held message stays pending with its next try this far away; nothing else claims it.
 HOLD_FOR = dt.timedelta(days=36500)
 HOLD = "staff_hold"
@@ -33,7 +37,7 @@ CONTACT_CORRECTED = "staff_contact_corrected"
 
 # The reasons a person may give for cancelling, stored as a second reason code. A fixed list,
 # so nothing a person typed (which could name someone) is stored or audited.
-CANCEL_REASONS: dict[str, str] = {
+CANCEL_REASONS: dict[str, _StrPromise] = {
     "staff_wrong_contact": _("The phone or email is wrong"),
     "staff_victim_asked": _("The person asked not to get it"),
     "staff_case_sensitive": _("The case is too sensitive"),
@@ -42,7 +46,7 @@ CANCEL_REASONS: dict[str, str] = {
 
 # Why staff mark a person do-not-contact, recorded as a code in the audit trail. A fixed list
 # for the same reason as above; giving one is optional.
-DO_NOT_CONTACT_REASONS: dict[str, str] = {
+DO_NOT_CONTACT_REASONS: dict[str, _StrPromise] = {
     "person_asked": _("The person asked not to be contacted about this report"),
     "safety": _("Contact could put the person at risk"),
     "not_their_contact": _("The phone or email reaches someone else"),
@@ -181,8 +185,8 @@ class ContactChange:
 
 
 def changed_fields(party: Party, change: ContactChange) -> list[str]:
-    current_phone = party.phone.value if party.phone_id else None
-    current_email = party.email.value if party.email_id else None
+    current_phone = party.phone.value if party.phone is not None else None
+    current_email = party.email.value if party.email is not None else None
     fields = []
     if change.phone != current_phone or (change.phone is None and party.phone_invalid):
         fields.append("phone")

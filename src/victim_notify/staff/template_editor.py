@@ -29,6 +29,7 @@ from victim_notify.messages.answers import answer_context
 from victim_notify.messages.models import MessageKind, MessageTemplate
 from victim_notify.messages.render import (
     Rendered,
+    RenderOptions,
     facts_for,
     render_answer,
     render_email,
@@ -103,7 +104,8 @@ class TemplateForm(forms.ModelForm):
             del self.fields["show_guardian"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         stored = MessageTemplate.objects.get(pk=self.instance.pk).version
         if cleaned.get("base_version") != stored:
             raise ValidationError(
@@ -184,7 +186,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
             "form": form,
             "placeholders": placeholders_for(template.kind),
             "preview": preview(template, draft, **flags),
-            "revisions": template.revisions.order_by("-version")[:10],  # type: ignore[attr-defined]
+            "revisions": template.revisions.order_by("-version")[:10],
             "zone": request.agency.timezone,  # type: ignore[attr-defined]
         },
     )
@@ -248,7 +250,7 @@ def _problems(template: MessageTemplate, draft: Draft) -> list[dict[str, Any]]:
     try:
         validate_template(candidate)
     except ValidationError as exc:
-        labels = dict(TemplateForm._meta.labels or {})
+        labels = dict(TemplateForm.Meta.labels or {})
         return [
             {"field": labels.get(name, name), "messages": problems}
             for name, problems in exc.message_dict.items()
@@ -298,7 +300,7 @@ def _render(
         context = answer_context(config, report)
         return render_answer(draft, context, config, template.channel, language)
     facts = facts_for(snapshot(report, config), config, language)
-    options = {
+    options: RenderOptions = {
         "recipient_name": SAMPLE_RECIPIENT,
         "is_guardian": is_guardian,
         "is_update": is_update,

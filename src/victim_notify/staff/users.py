@@ -121,7 +121,8 @@ class NewStaffForm(forms.ModelForm):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, again = data.get("password1"), data.get("password2")
         if first and again and first != again:
             self.add_error("password2", _("The two passwords are not the same."))
@@ -200,14 +201,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
             "user_id", flat=True
         )
     )
-    switched_on = _switched_on(agency, (member.user_id for member in members))  # type: ignore[attr-defined]
+    switched_on = _switched_on(agency, (member.user_id for member in members))
     rows = [
         {
             "staff": member,
             "user": member.user,
             "reason": reason_label(member.disabled_reason),
-            "mfa": member.user_id in with_mfa,  # type: ignore[attr-defined]
-            "last": last_sign_in(member.user, switched_on.get(member.user_id)),  # type: ignore[attr-defined]
+            "mfa": member.user_id in with_mfa,
+            "last": last_sign_in(member.user, switched_on.get(member.user_id)),
         }
         for member in members
     ]
@@ -283,7 +284,7 @@ Outcome = HttpResponse | RoleForm | SetPasswordForm | str
 
 def _done(request: HttpRequest, staff: StaffMember, message: str) -> HttpResponse:
     messages.success(request, message)
-    return redirect("staff:user", user_id=staff.user_id)  # type: ignore[attr-defined]
+    return redirect("staff:user", user_id=staff.user_id)
 
 
 def _change_role(request: HttpRequest, staff: StaffMember) -> Outcome:

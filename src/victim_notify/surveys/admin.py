@@ -19,7 +19,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     list_filter = ["agency"]
     inlines = [QuestionInline]
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         report = self.admin_site.admin_view(self.report_view)
         return [
             path("<int:pk>/report/", report, name="surveys_experiment_report"),
@@ -55,7 +55,7 @@ class ExperimentAdmin(admin.ModelAdmin):
 class ResponseInline(admin.TabularInline):
     model = Response
     extra = 0
-    readonly_fields = ["question_key", "raw", "value", "source", "received_at"]
+    readonly_fields = ("question_key", "raw", "value", "source", "received_at")
     fields = readonly_fields
     can_delete = False
 

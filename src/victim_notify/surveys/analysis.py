@@ -509,11 +509,13 @@ def _segment(
 def _rollout(
     experiment: Experiment, outcomes: Sequence[Outcome], people: list[Person]
 ) -> dict[str, Any]:
-    go_live = dict(
-        Division.objects.filter(
+    go_live = {
+        code: day
+        for code, day in Division.objects.filter(
             agency_id=experiment.agency_id, go_live_date__isnull=False
         ).values_list("code", "go_live_date")
-    )
+        if day is not None  # the query leaves those out already
+    }
     if len(set(go_live.values())) < 2:
         return {"phased": False}
     first = min(go_live.values())
@@ -560,12 +562,8 @@ def _planning(
     now: dt.datetime,
 ) -> dict[str, Any]:
     share_a = experiment.share_notified / 100
-    responded = [p for p in group_a + group_b if p.answered_at is not None]
-    days = (
-        max(1.0, (now - min(p.answered_at for p in responded)).total_seconds() / 86400)
-        if (responded)
-        else None
-    )
+    responded = [p.answered_at for p in group_a + group_b if p.answered_at is not None]
+    days = max(1.0, (now - min(responded)).total_seconds() / 86400) if (responded) else None
     pace = len(responded) / days if days else None
     rows = []
     for outcome in outcomes:

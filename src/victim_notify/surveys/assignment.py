@@ -100,11 +100,12 @@ class Enrolment:
         codes = report.offense_codes
         offense = self.config.offenses.get(codes[0]) if codes else None
         offense_group = offense.group if offense else "other"
+        phone, email = contacts.get("phone"), contacts.get("email")
         participant = Participant(
             experiment=experiment,
             person_key=person_key,
-            phone_id=contacts["phone"][0] if contacts.get("phone") else None,
-            email_id=contacts["email"][0] if contacts.get("email") else None,
+            phone_id=phone[0] if phone else None,
+            email_id=email[0] if email else None,
             group=group_for(experiment, person_key) if live else Group.B,
             assignment=Assignment.RANDOM if live else Assignment.ROLLOUT,
             assigned_at=now,

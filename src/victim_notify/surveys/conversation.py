@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -33,6 +34,9 @@ from victim_notify.surveys.models import (
 )
 from victim_notify.surveys.parsing import CHANNEL_OPTIONS, parse_answer
 from victim_notify.surveys.questionnaire import wording
+
+if TYPE_CHECKING:
+    from victim_notify.replies.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +135,7 @@ def _queue(
     now: dt.datetime,
     *,
     subject: str = "",
-    in_reply_to: object = None,
+    in_reply_to: InboundMessage | None = None,
 ) -> Notification:
     """Put one survey message in the outbox. The first question waits for allowed hours; a
     message that answers what the person just wrote goes at once, as every answer does."""
@@ -167,7 +171,7 @@ def _ask(
     *,
     first: bool = False,
     again: bool = False,
-    in_reply_to: object = None,
+    in_reply_to: InboundMessage | None = None,
 ) -> None:
     config = cached_config(participant.experiment.agency_id)
     question = _questions(participant)[participant.current_question]
@@ -214,7 +218,9 @@ def open_survey(agency_ids: list[int], contact: Contact) -> Participant | None:
     )
 
 
-def take_answer(participant: Participant, text: str, inbound: object, now: dt.datetime) -> bool:
+def take_answer(
+    participant: Participant, text: str, inbound: InboundMessage | None, now: dt.datetime
+) -> bool:
     """Record a texted answer to the current question and ask the next one (or again, once,
     when it cannot be read). Returns whether the answer could be read."""
     questions = _questions(participant)
@@ -239,7 +245,10 @@ def take_answer(participant: Participant, text: str, inbound: object, now: dt.da
 
 
 def _advance(
-    participant: Participant, questions: list[Question], now: dt.datetime, in_reply_to: object
+    participant: Participant,
+    questions: list[Question],
+    now: dt.datetime,
+    in_reply_to: InboundMessage | None,
 ) -> None:
     participant.current_question += 1
     participant.reasked = False

@@ -243,8 +243,8 @@ def _simulate(scenario: Scenario, runs: int, rng: np.random.Generator) -> _Simul
     coverage[(rating.name, MEAN_DIFFERENCE)] = _covered(
         rating.mean_a - rating.mean_b, [m.difference_ci for m in means]
     )
-    for run, result in enumerate(means):
-        p_values[run].append(result.p_value)
+    for run, mean in enumerate(means):
+        p_values[run].append(mean.p_value)
     return _Simulated(coverage, p_values)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -110,7 +111,7 @@ def import_answers(experiment: Experiment, text: str) -> ImportResult:
     return result
 
 
-def _check(row: dict[str, str | None], questions: dict[str, object]) -> str:
+def _check(row: dict[str, str | None], questions: Mapping[str, object]) -> str:
     if None in row or any(row.get(c) is None for c in COLUMNS):
         return "wrong number of fields"
     if not (row["participant"] or "").strip():

@@ -45,7 +45,7 @@ def to_csv(figures: dict[str, Any]) -> str:
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
 
-    def rows(section: str, items: list[dict[str, Any]], segment: str = "", value: str = ""):  # type: ignore[no-untyped-def]
+    def rows(section: str, items: list[dict[str, Any]], segment: str = "", value: str = ""):
         for row in _plain(items):
             low, high = row.get("difference_ci") or (None, None)
             rlow, rhigh = row.get("relative_ci") or (None, None)

@@ -14,8 +14,10 @@ import operator
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -154,7 +156,11 @@ class MeanComparison:
 
 
 def compare_means(
-    a: Sequence[float], b: Sequence[float], confidence: float = 0.95, *, rank_test: bool = True
+    a: Sequence[float] | npt.NDArray[Any],
+    b: Sequence[float] | npt.NDArray[Any],
+    confidence: float = 0.95,
+    *,
+    rank_test: bool = True,
 ) -> MeanComparison:
     """Compare Group A's values with Group B's.
 

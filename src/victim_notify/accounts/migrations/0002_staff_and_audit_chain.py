@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
     ]
 
 
-def chain_existing_entries(apps, schema_editor):  # type: ignore[no-untyped-def]
+def chain_existing_entries(apps, schema_editor):
     """Entries written before the chain existed join it, oldest first."""
     from victim_notify.accounts.audit import _digest
 
