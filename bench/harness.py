@@ -72,6 +72,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def bench_env(data_dir: Path) -> dict[str, str]:
+    """The environment every process of a run gets (this one too): its own data folder, no
+    inherited database, quiet logs, no development outbox."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "VN_DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "WARNING",
+        "VN_DEV_OUTBOX": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    os.environ.update(env)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -39,6 +39,7 @@ from harness import (
     Fakes,
     Process,
     bare_sends,
+    bench_env,
     check_received,
     cpu_seconds,
     free_port,
@@ -178,13 +179,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="vn-bench-") as name:
         tmp = Path(name)
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
-            "VN_DATA_DIR": str(tmp),
-            "LOG_LEVEL": "WARNING",
-            "VN_DEV_OUTBOX": "false",
-            "PYTHONPATH": str(ROOT),
-        }
-        os.environ.update(env)
+        env = bench_env(tmp)
         setup_database(env)
         records, expected = make_reports(args.reports, args.seed, "B26-")
         emails = sum(1 for channel in expected.values() if channel == "email")

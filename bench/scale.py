@@ -37,10 +37,10 @@ import psycopg
 from harness import (
     NUMBER,
     PY,
-    ROOT,
     Fakes,
     Process,
     bare_sends,
+    bench_env,
     check_received,
     cpu_seconds,
     log,
@@ -287,13 +287,7 @@ def main() -> int:
     databases = Databases(args.postgres)
     with tempfile.TemporaryDirectory(prefix="vn-scale-") as name:
         tmp = Path(name)
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
-            "VN_DATA_DIR": str(tmp),
-            "LOG_LEVEL": "WARNING",
-            "VN_DEV_OUTBOX": "false",
-            "PYTHONPATH": str(ROOT),
-        }
-        os.environ.update(env)
+        env = bench_env(tmp)
         fakes = None
         try:
             template = databases.create("template")
