@@ -226,7 +226,7 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
                 pk__in=[n.pk for n in notes], status=Status.SENDING, claimed_by=worker_id
             ).update(handed_over_at=now, provider=lane.provider)
 
-    results: queue.Queue[tuple[object, Accepted | ProviderError, str] | _Admission | None] = (
+    results: queue.Queue[tuple[uuid.UUID, Accepted | ProviderError, str] | _Admission | None] = (
         queue.Queue()
     )
     # A provider that is the database itself (the development outbox) writes on this thread's
@@ -313,14 +313,14 @@ def _hand_over(worker_id: str, ready: dict[str, list[Notification]]) -> None:
         feeder.join()
 
 
-def _admit(worker_id: str, request: _Admission) -> list[object]:
+def _admit(worker_id: str, request: _Admission) -> list[uuid.UUID]:
     """Mark a feeder's next rows handed over and let it send those this worker still holds;
     returns the ids of those it may not send. A row the lease sweep took over meanwhile (this
     round ran past its lease) may already be pending again or sent by another worker. While
     the database is unreachable nothing is sent: the rows stay unmarked, so the sweep puts
     them back to pending when their lease runs out."""
     ids = [m.notification_id for m in request.messages]
-    held: set[object] = set()
+    held: set[uuid.UUID] = set()
     try:
         held = _patiently(
             lambda: _mark_handed_over(worker_id, ids, request.lane.provider),
@@ -340,7 +340,7 @@ def _admit(worker_id: str, request: _Admission) -> list[object]:
     return refused
 
 
-def _mark_handed_over(worker_id: str, ids: list[object], provider: str) -> set[object]:
+def _mark_handed_over(worker_id: str, ids: list[uuid.UUID], provider: str) -> set[uuid.UUID]:
     """Which of the rows are marked. The lease is renewed with the mark, so the sweep cannot
     requeue a row between this write and its hand-over."""
     now = timezone.now()
@@ -355,7 +355,7 @@ def _mark_handed_over(worker_id: str, ids: list[object], provider: str) -> set[o
     return set(mine.values_list("pk", flat=True))  # the rows just marked: they stay ours
 
 
-def _renew_leases(worker_id: str, ids: list[object]) -> None:
+def _renew_leases(worker_id: str, ids: list[uuid.UUID]) -> None:
     """Best effort: a lease that cannot be renewed while the database is away only means the
     rows may be looked at again; the answers still coming in must not be dropped for it."""
     try:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes, pass_eval_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -129,16 +129,20 @@ _REFUSED: dict[type[nodes.Node], str] = {
 def _refuse_beyond_messages(tree: nodes.Template) -> None:
     """Raises TemplateSyntaxError, with the line, for the first construct a message template
     may not use (see _REFUSED). Attribute tricks are named before anything else."""
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", "")
+    for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name: object = ""
+        if isinstance(access, nodes.Getattr):
+            name = access.attr
+        elif isinstance(access, nodes.Getitem):
+            name = getattr(access.arg, "value", "")
         if isinstance(name, str) and name.startswith("_"):
-            raise TemplateSyntaxError(f"access to attribute {name!r} is unsafe", node.lineno)
-    for node in tree.find_all(nodes.Name):
-        if node.name == "self":
-            raise TemplateSyntaxError("unknown placeholder {{ self }}", node.lineno)
-    for node in tree.find_all(tuple(_REFUSED)):
-        what = _REFUSED[type(node)]
-        raise TemplateSyntaxError(f"{what} cannot be used in message templates", node.lineno)
+            raise TemplateSyntaxError(f"access to attribute {name!r} is unsafe", access.lineno)
+    for placeholder in tree.find_all(nodes.Name):
+        if placeholder.name == "self":
+            raise TemplateSyntaxError("unknown placeholder {{ self }}", placeholder.lineno)
+    for refused in tree.find_all(tuple(_REFUSED)):
+        what = _REFUSED[type(refused)]
+        raise TemplateSyntaxError(f"{what} cannot be used in message templates", refused.lineno)
 
 
 class _MessageSandbox(ImmutableSandboxedEnvironment):
@@ -177,7 +181,7 @@ TEXT_ENV = _environment(autoescape=False)
 HTML_ENV = _environment(autoescape=True)
 
 
-def _compile(env: ImmutableSandboxedEnvironment, source: str):  # type: ignore[no-untyped-def]
+def _compile(env: ImmutableSandboxedEnvironment, source: str) -> Template:
     # Checked here too, so a template saved before a construct was refused cannot run it.
     tree = env.parse(source)
     _refuse_beyond_messages(tree)
@@ -185,12 +189,12 @@ def _compile(env: ImmutableSandboxedEnvironment, source: str):  # type: ignore[n
 
 
 @lru_cache(maxsize=512)
-def compile_text(source: str):  # type: ignore[no-untyped-def]
+def compile_text(source: str) -> Template:
     return _compile(TEXT_ENV, source)
 
 
 @lru_cache(maxsize=512)
-def compile_html(source: str):  # type: ignore[no-untyped-def]
+def compile_html(source: str) -> Template:
     return _compile(HTML_ENV, source)
 
 

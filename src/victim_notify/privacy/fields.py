@@ -15,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, overload
 
 from django import forms
 from django.core.exceptions import FieldError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Lookup, Q
+from django.db.models.expressions import Combinable
 
 from victim_notify.privacy import keys
 
@@ -76,6 +77,10 @@ class EncryptedTextField(models.TextField):
 
     empty_is_text = True
 
+    @overload
+    def stored_plaintext(self, stored: str) -> str: ...
+    @overload
+    def stored_plaintext(self, stored: None) -> None: ...
     def stored_plaintext(self, stored: str | None) -> str | None:
         """The plaintext of a value as it is in the database (for rotate-keys)."""
         if stored is None or stored == "":
@@ -85,6 +90,10 @@ class EncryptedTextField(models.TextField):
 
 class EncryptedJSONField(EncryptedTextField):
     """A JSON document, encrypted whole. Nothing inside it can be queried."""
+
+    # What django-stubs' plugin gives the model attribute (TextField's would be str).
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def to_text(self, value: Any) -> str:
         return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -106,6 +115,12 @@ class EncryptedJSONField(EncryptedTextField):
 
 class EncryptedDateField(EncryptedTextField):
     """A date (of birth), encrypted; stored as its ISO form."""
+
+    # What django-stubs' plugin gives the model attribute (TextField's would be str); the
+    # ignores are for narrowing TextField's declared types, as the stubs do for their own
+    # subclasses: the attribute holds a date, whatever the column holds.
+    _pyi_private_set_type: str | dt.date | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: dt.date  # type: ignore[assignment]
 
     empty_is_text = False
 
@@ -210,7 +225,7 @@ class Matches(Lookup):
     lookup_name = "matches"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
         index = blind_index_of(self.lhs.target)
         assert index is not None
         values = self.rhs if isinstance(self.rhs, list | tuple | set) else [self.rhs]
@@ -220,9 +235,9 @@ class Matches(Lookup):
             for candidate in keys.blind_indexes(index.purpose, NORMALISERS[index.purpose](value))
         ]
         if not candidates:
-            return "1 = 0", []
+            return "1 = 0", ()
         sql, params = compiler.compile(index.get_col(self.lhs.alias))
-        return f"{sql} IN ({', '.join(['%s'] * len(candidates))})", [*params, *candidates]
+        return f"{sql} IN ({', '.join(['%s'] * len(candidates))})", (*params, *candidates)
 
 
 def refresh_indexes(objs: Iterable[models.Model]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -128,7 +129,7 @@ def _old_quarantine(agency: Agency, now: dt.datetime) -> list[int]:
     return [pk for pk, raw in rows.values_list("pk", "raw") if raw]
 
 
-def _old_unmatched(agency: Agency, now: dt.datetime) -> list[object]:
+def _old_unmatched(agency: Agency, now: dt.datetime) -> list[uuid.UUID]:
     """Replies that matched no report, past their time, not yet emptied."""
     cutoff = now - dt.timedelta(days=agency.retain_replies_days)
     rows = InboundMessage.objects.filter(agency=agency, report=None, received_at__lt=cutoff)

@@ -77,10 +77,10 @@ def bring_up_to_date(
     indexes = index_fields(model)
     current_key = keys.encryption_keys().current[0]
     current_index = keys.index_keys().current[0]
-    columns = [meta.pk.column] + [f.column for f in encrypted] + [f.column for f in indexes]
+    columns = [_column(meta.pk)] + [_column(f) for f in encrypted] + [_column(f) for f in indexes]
     connection = connections[using]
     quote = connection.ops.quote_name
-    pk = quote(meta.pk.column)
+    pk = quote(_column(meta.pk))
     select = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(meta.db_table)}"  # noqa: S608
     order = f" ORDER BY {pk} LIMIT {int(batch_size)}"
     last: Any = None
@@ -110,6 +110,13 @@ def bring_up_to_date(
     return count
 
 
+def _column(field: models.Field) -> str:
+    """A concrete field's column. django-stubs types `Field.column` as optional (a relation
+    with no column of its own has none); the fields rotated here are all concrete."""
+    assert field.column is not None, field
+    return field.column
+
+
 def _changes(
     row: tuple,
     encrypted: list[EncryptedTextField],
@@ -136,7 +143,7 @@ def _changes(
             count.values_encrypted += 1
         else:
             count.values_reencrypted += 1
-        changes.append((enc.column, row[position], keys.encrypt(value, enc.context)))
+        changes.append((_column(enc), row[position], keys.encrypt(value, enc.context)))
     for position, index in enumerate(indexes, start=1 + len(encrypted)):
         stored = row[position] or ""
         if index.source in plain:
@@ -146,7 +153,7 @@ def _changes(
         wanted = _index_value(index, source)
         if stored != wanted:
             count.indexes_recomputed += 1
-            changes.append((index.column, row[position], wanted))
+            changes.append((_column(index), row[position], wanted))
     return changes
 
 
