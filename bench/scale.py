@@ -1,14 +1,16 @@
 """bench/scale.py: a burst of 270,000 reports on PostgreSQL, handed off by 1, then 2 workers.
 
-Ten months of the case-study city at once, or a day of a large state. Each run starts from
-the same freshly set-up database (a PostgreSQL template copy), starts N `victim-notify worker`
-processes and one `victim-notify ingest` of the whole file at the same moment, and ends when
-the real SMTP server and the Twilio fake (reached through the official SDK) have received
-every message. A bare baseline runs first on the same data: it inserts the same records into
-a PostgreSQL table and sends the same messages with smtplib and http.client, one at a time.
+Ten months of the case-study city at once, or a day of a large state. The burst arrives as an
+RMS delivers a backlog: export files of 1,000 reports dropped into the agency's drop folder
+all at once. Each run starts from the same freshly set-up database (a PostgreSQL template
+copy) and starts N `victim-notify worker` processes, which do all the work: each dropped file
+is taken in by one worker, and every worker sends. A run ends when the real SMTP server and the
+Twilio fake (reached through the official SDK) have received every message. A bare baseline
+runs first on the same data: it inserts the same records into a PostgreSQL table and sends the
+same messages with smtplib and http.client, one at a time.
 
 Figures per run: time to hand every message off, throughput, CPU of every process taking
-part (workers, intake, the fakes, and the PostgreSQL backends serving them), throughput per
+part (workers, the fakes, and the PostgreSQL backends serving them), throughput per
 busy core-second, and the latency from a message falling due (its `not_before`) to the
 provider accepting it, p50 and p99. Then the speed-up from 1 to 2 workers. A last run with
 4 workers checks correctness only: two cores cannot show more speed-up.
@@ -175,19 +177,42 @@ def accepted_times(fakes: Fakes) -> dict[str, float]:
     return accepted
 
 
+def stage_files(path: Path, folder: Path, per_file: int) -> list[Path]:
+    """The burst as the RMS exports it would arrive in: files of `per_file` reports, written
+    ahead of the run with an old modification time so the drop folder takes them at once."""
+    folder.mkdir()
+    files: list[Path] = []
+    with path.open(encoding="utf-8") as source:
+        lines = source.readlines()
+    for start in range(0, len(lines), per_file):
+        staged = folder / f"export-{start // per_file + 1:05d}.jsonl"
+        staged.write_text("".join(lines[start : start + per_file]), encoding="utf-8")
+        old = time.time() - 60
+        os.utime(staged, (old, old))
+        files.append(staged)
+    return files
+
+
 def run_burst(
     workers: int,
-    path: Path,
+    files: list[Path],
     expected: dict[str, str],
     fakes: Fakes,
     env: dict[str, str],
     url: str,
 ) -> RunResult:
+    """Drops every file into the agency's drop folder at once and starts the workers: they
+    import the files (each file taken by one worker) and send, so N workers do all the work."""
     fakes.reset()
-    run_env = env | {"DATABASE_URL": url}
+    drop = files[0].parent.parent / f"drop-{workers}-{os.getpid()}-{time.monotonic_ns()}"
+    agency_folder = drop / "demo"
+    agency_folder.mkdir(parents=True)
+    run_env = env | {"DATABASE_URL": url, "VN_DROP_DIR": str(drop)}
     sampler = CpuSampler(url)
     for name, process in (("twilio fake", fakes.twilio), ("smtp server", fakes.smtp)):
         sampler.watch(name, process.proc.pid, count_from_now=True)
+    for staged in files:
+        os.link(staged, agency_folder / staged.name)
     started = time.monotonic()
     pool = [
         Process([PY, "-m", "victim_notify.cli", "worker"], worker_env(run_env, fakes))
@@ -198,15 +223,11 @@ def run_burst(
     watcher = threading.Thread(target=sampler.run, daemon=True)
     watcher.start()
     try:
-        ingest = Process(
-            [PY, "-m", "victim_notify.cli", "ingest", str(path), "--agency", "demo"], run_env
-        )
-        sampler.watch("intake", ingest.proc.pid)
-        while ingest.proc.poll() is None:
-            sampler.sample()
+        done = agency_folder / "done"
+        while len(list(done.glob("*.summary.json")) if done.is_dir() else []) < len(files):
+            if any(worker.proc.poll() is not None for worker in pool):
+                raise RuntimeError("a worker stopped")
             time.sleep(0.2)
-        if ingest.proc.returncode:
-            raise RuntimeError("ingest failed")
         intake_seconds = time.monotonic() - started
         finished = wait_for_all(fakes, len(expected), timeout=1800, started=started)
         cpu = sampler.totals()
@@ -277,6 +298,7 @@ def main() -> int:
     parser.add_argument("--check-workers", type=int, default=4, help="0 to skip")
     parser.add_argument("--check-reports", type=int, default=27_000)
     parser.add_argument("--seed", type=int, default=2018)
+    parser.add_argument("--per-file", type=int, default=1000, help="reports per dropped file")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
@@ -302,6 +324,8 @@ def main() -> int:
             with path.open("w", encoding="utf-8") as out:
                 for record in records:
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            files = stage_files(path, tmp / "staged", args.per_file)
+            log(f"data: dropped as {len(files)} files of up to {args.per_file} reports")
             fakes = Fakes(env, tmp)
 
             bare = databases.create("baseline")
@@ -315,7 +339,7 @@ def main() -> int:
             for workers in args.workers:
                 run = databases.create(f"w{workers}", template=template)
                 results[workers] = run_burst(
-                    workers, path, expected, fakes, env, databases.url(run)
+                    workers, files, expected, fakes, env, databases.url(run)
                 )
                 report(results[workers])
                 log(
@@ -329,11 +353,12 @@ def main() -> int:
                 with path.open(encoding="utf-8") as source, check_path.open("w") as out:
                     for _, line in zip(range(args.check_reports), source, strict=False):
                         out.write(line)
+                check_files = stage_files(check_path, tmp / "staged-check", args.per_file)
                 check_expected = dict(list(expected.items())[: args.check_reports])
                 run = databases.create(f"w{args.check_workers}", template=template)
                 check = run_burst(
                     args.check_workers,
-                    check_path,
+                    check_files,
                     check_expected,
                     fakes,
                     env,

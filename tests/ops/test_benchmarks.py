@@ -42,6 +42,7 @@ def test_the_scale_benchmark_runs_on_postgresql_and_checks_what_arrived(db):
         "--workers", "1", "2",
         "--check-workers", "3",
         "--check-reports", "60",
+        "--per-file", "25",  # several files, so workers share the intake
         "--postgres", server,
     )  # fmt: skip
     assert out.count("received check passed: missing 0, extra 0, duplicated 0") == 3

@@ -20,6 +20,7 @@ from tests.conftest import make_record, subprocess_env
 from tests.ops.conftest import run, run_json_lines, send_all, take_in
 from victim_notify.agencies.models import Agency, ApiToken, Division, OffenseCode
 from victim_notify.contacts.models import Contact, OptOut
+from victim_notify.intake import dropbox
 from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.intake.models import ImportFile, QuarantinedRecord, Report
 from victim_notify.messages.models import Engagement, MessageTemplate, Notification, Status
@@ -425,6 +426,23 @@ def test_dropped_file_is_taken_in_once_and_moved_to_done(agency, settings, tmp_p
     (again,) = (folder / "done").glob("*-reports-again.jsonl")
     duplicate = json.loads(again.with_name(again.name + ".summary.json").read_text())
     assert duplicate["duplicate_of"] == "reports.jsonl"
+
+
+def test_file_another_worker_took_since_the_folder_was_listed_is_skipped(
+    agency, settings, tmp_path, monkeypatch
+):
+    """Several workers list the folder at once: a file one of them has imported and moved
+    away by the time another reaches it is skipped, and the rest of the list still goes in."""
+    settings.DROP_DIR = tmp_path
+    folder = tmp_path / agency.slug
+    _drop(folder, "a.jsonl", _jsonl(make_record()))
+    _drop(folder, "b.jsonl", _jsonl(make_record()))
+    listed = dropbox.waiting_files(tmp_path)
+    (folder / "a.jsonl").rename(tmp_path / "taken-elsewhere.jsonl")
+    monkeypatch.setattr(dropbox, "waiting_files", lambda drop_dir: listed)
+
+    assert import_waiting_files() == [{"agency": agency.slug, "file": "b.jsonl", "status": "done"}]
+    assert Report.objects.count() == 1
 
 
 def test_file_still_being_written_waits(agency, settings, tmp_path):

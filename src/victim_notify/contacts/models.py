@@ -64,7 +64,7 @@ class Contact(models.Model):
     value = EncryptedTextField(help_text="E.164 phone or lower-cased email address.")
     # Equality on the value (STOP, reply matching, dedup, search) goes through this; it is what
     # remains of a contact after its personal data is purged, so an opt-out still holds.
-    value_index = BlindIndexField(source="value", purpose="contact", db_index=True)
+    value_index = BlindIndexField(source="value", purpose="contact")
     created_at = models.DateTimeField(auto_now_add=True)
     # A provider said this contact cannot receive messages (a landline, an unknown number, a
     # mailbox that does not exist): later reports do not try it again.
@@ -76,6 +76,8 @@ class Contact(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "value_index"], name="contact_once")]
+        # Equality only: a Meta index, so PostgreSQL gets no second (LIKE) index.
+        indexes = [models.Index(fields=["value_index"], name="contact_by_value")]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

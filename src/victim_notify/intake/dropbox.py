@@ -77,16 +77,22 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
         if agency is None:
             log.warning("drop folder for an unknown agency", extra={"folder": slug})
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            continue  # another worker took it and moved it to done/ since we looked
         job = _claim(agency, path, digest)
         if job is None:
             existing = ImportFile.objects.get(agency=agency, sha256=digest)
             if existing.status != "running":
-                _move(
-                    path,
-                    "done",
-                    {"duplicate_of": existing.name, "imported_at": str(existing.finished_at)},
-                )
+                try:
+                    _move(
+                        path,
+                        "done",
+                        {"duplicate_of": existing.name, "imported_at": str(existing.finished_at)},
+                    )
+                except FileNotFoundError:
+                    pass  # another worker set the same copy aside first
             continue
         try:
             summary: dict[str, Any] = ingest(

@@ -22,7 +22,10 @@ class Source(models.TextChoices):
 
 
 class Report(models.Model):
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="reports")
+    # report_number_once (agency, report_number) serves lookups by agency.
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="reports", db_index=False
+    )
     report_number = models.CharField(max_length=40)
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=40)
@@ -68,7 +71,10 @@ class Report(models.Model):
 class ReportVersion(models.Model):
     """One distinct content of a report, as received. Identical re-sends add nothing."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="versions")
+    # version_once (report, number) serves lookups by report.
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     payload = EncryptedJSONField(help_text="The record after validation, as stored.")
@@ -98,7 +104,10 @@ class PartyKind(models.TextChoices):
 
 
 class Party(models.Model):
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="parties")
+    # party_once (report, party_id) serves lookups by report.
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="parties", db_index=False
+    )
     party_id = models.CharField(
         max_length=40, help_text="The RMS's own key for this person on the report."
     )
@@ -108,8 +117,9 @@ class Party(models.Model):
     last_name = EncryptedTextField(blank=True)
     business_name = EncryptedTextField(blank=True)
     # Staff search finds people by name through these, not the encrypted names.
-    first_name_index = BlindIndexField(source="first_name", purpose="name", db_index=True)
-    last_name_index = BlindIndexField(source="last_name", purpose="name", db_index=True)
+    # Indexed in Meta (equality only, so PostgreSQL gets no second LIKE index).
+    first_name_index = BlindIndexField(source="first_name", purpose="name")
+    last_name_index = BlindIndexField(source="last_name", purpose="name")
     phone = models.ForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -140,6 +150,10 @@ class Party(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "party_id"], name="party_once")]
+        indexes = [
+            models.Index(fields=["first_name_index"], name="party_by_first_name"),
+            models.Index(fields=["last_name_index"], name="party_by_last_name"),
+        ]
         verbose_name_plural = "parties"
 
     def __str__(self) -> str:

@@ -157,9 +157,15 @@ FINAL_STATUSES = frozenset(
 
 
 class Notification(models.Model):
+    # Every index here is written on every claim and every result (a status change is never
+    # a HOT update), so the table keeps only those a query needs: no index a composite one
+    # already covers, none for the rare rows (answers to replies) over the whole table.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     agency = models.ForeignKey(
-        "agencies.Agency", on_delete=models.CASCADE, related_name="notifications"
+        "agencies.Agency",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # (agency, -created_at) serves it
     )
     # Empty for answers to replies that concern no report (a HELP from an unknown number).
     report = models.ForeignKey(
@@ -189,6 +195,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="responses",
+        db_index=False,  # a partial index below, over the answers only
     )
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.PROTECT, related_name="notifications"
@@ -209,6 +216,7 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="Empty for staff alerts, whose wording is not the agency's to edit.",
+        db_index=False,  # revisions are kept, never deleted: nothing looks messages up by one
     )
     # Encrypted: the wording greets the person by name.
     subject = EncryptedTextField(blank=True)
@@ -222,7 +230,7 @@ class Notification(models.Model):
     segments = models.PositiveSmallIntegerField(default=0)
     encoding = models.CharField(max_length=8, blank=True)
     details_key = models.CharField(
-        max_length=24, unique=True, help_text="Names the details page; not secret alone."
+        max_length=24, help_text="Names the details page; not secret alone."
     )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -261,7 +269,9 @@ class Notification(models.Model):
                 fields=["report", "contact", "channel", "facts_key"],
                 condition=~models.Q(status="cancelled") & models.Q(kind="report_filed"),
                 name="same_facts_once_per_contact",
-            )
+            ),
+            # A constraint, not unique=True, which would add a second (LIKE) index.
+            models.UniqueConstraint(fields=["details_key"], name="details_key_once"),
         ]
         indexes = [
             models.Index(
@@ -273,7 +283,16 @@ class Notification(models.Model):
                 name="notification_leased",
             ),
             models.Index(fields=["agency", "-created_at"]),
-            models.Index(fields=["provider", "provider_message_id"]),
+            models.Index(
+                fields=["provider", "provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="notification_by_provider_id",
+            ),
+            models.Index(
+                fields=["in_reply_to"],
+                condition=models.Q(in_reply_to__isnull=False),
+                name="notification_answers",
+            ),
         ]
 
     def __str__(self) -> str:

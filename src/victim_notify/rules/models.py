@@ -18,10 +18,13 @@ class Decision(models.Model):
     a suspect, a minor): no channel was ever considered.
     """
 
+    # Both served by the composite indexes below.
     agency = models.ForeignKey(
-        "agencies.Agency", on_delete=models.CASCADE, related_name="decisions"
+        "agencies.Agency", on_delete=models.CASCADE, related_name="decisions", db_index=False
     )
-    report = models.ForeignKey("intake.Report", on_delete=models.CASCADE, related_name="decisions")
+    report = models.ForeignKey(
+        "intake.Report", on_delete=models.CASCADE, related_name="decisions", db_index=False
+    )
     report_version = models.PositiveIntegerField()
     party = models.ForeignKey("intake.Party", on_delete=models.CASCADE, related_name="decisions")
     channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
