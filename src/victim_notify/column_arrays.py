@@ -1,8 +1,8 @@
 """Many rows in one PostgreSQL statement, one array parameter per column.
 
-`INSERT … SELECT * FROM UNNEST(%s::bigint[], …)` and `UPDATE … FROM UNNEST(…)` are planned
-once whatever the number of rows, and sent with the arrays as binary parameters beside the
-statement. Django's own cursors bind on the client, quoting every value into the SQL text,
+`UPDATE … FROM UNNEST(%s::bigint[], …)` is planned once whatever the number of rows, and
+sent with the arrays as binary parameters beside the statement (inserts use COPY:
+`intake/prepared.py`). Django's own cursors bind on the client, quoting every value into the SQL text,
 which at intake and sending volumes costs more than the database's work. Statements are
 never prepared (`prepare=False` at each call), so they work behind PgBouncer in transaction mode.
 """

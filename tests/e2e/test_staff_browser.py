@@ -177,6 +177,35 @@ def test_fix_and_replay_a_quarantined_record(page, live_server, busy_agency, art
     assert record.status != "held"
 
 
+def test_an_administrator_puts_a_report_on_legal_hold(
+    page, live_server, busy_agency, artifacts
+) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server.url, make_staff(busy_agency, Role.AGENCY_ADMIN))
+    report = Report.objects.get(report_number="T-100002")
+    page.goto(f"{live_server.url}/staff/reports/{report.pk}")
+    page.get_by_label("Why (a case number, a court order, a records request)").fill(
+        "Case 26-CV-0113"
+    )
+    page.get_by_role("button", name="Place a legal hold").click()
+    page.get_by_text("Legal hold placed.").wait_for()
+    panel = page.locator("#legal-hold").inner_text()
+    assert "On legal hold" in panel and "Case 26-CV-0113" in panel
+    screenshot(page, artifacts / "staff-report-legal-hold.png")
+    report.refresh_from_db()
+    assert report.legal_hold
+
+    page.goto(f"{live_server.url}/staff/config/records")
+    page.get_by_role("link", name="T-100002").wait_for()
+    page.get_by_label("Reports and everything about them (days)").fill("2555")
+    page.get_by_role("button", name="Save retention periods").click()
+    page.get_by_text("Retention periods saved.").wait_for()
+    screenshot(page, artifacts / "staff-records.png")
+    busy_agency.refresh_from_db()
+    assert busy_agency.retain_reports_days == 2555
+    assert axe_violations(page) == []
+    assert page.console_errors == []
+
+
 def test_every_staff_page_passes_axe_in_english_and_spanish(
     page, live_server, busy_agency, artifacts
 ) -> None:  # type: ignore[no-untyped-def]

@@ -69,6 +69,8 @@ PAGES: dict[str, set[str]] = {
     "config-templates": CONFIGURE,
     "config-template": CONFIGURE,
     "config-template-preview": CONFIGURE,
+    "records": ADMINS,
+    "report-legal-hold": ADMINS,
     "providers": ADMINS,
     "provider-route": ADMINS,
     "experiments": EXPERIMENTS,

@@ -18,7 +18,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.conftest import make_record, verified_login
-from tests.web.conftest import quarantine
+from tests.web.conftest import quarantine, take_in
 from victim_notify.accounts.models import AuditEvent
 from victim_notify.intake.models import QuarantineStatus, Report, ReportVersion
 from victim_notify.messages.models import MessageTemplate, TemplateRevision
@@ -251,3 +251,11 @@ def test_looking_at_personal_data_in_the_admin_is_audited(admin_data, admin_clie
     assert "Ruiz" not in str(listed.detail) and len(listed.detail["search"]) == 64
     admin_client.get(_url(AuditEvent, "changelist"))  # not personal data: not recorded
     assert AuditEvent.objects.filter(action__startswith="admin.").count() == 2
+
+
+def test_a_legal_hold_is_not_an_admin_field(agency, admin_client):
+    """Holds go through the staff app or `legal-hold`, which audit who and why."""
+    take_in(agency, make_record())
+    report = Report.objects.get()
+    form = admin_client.get(_url(Report, "change", quote(report.pk))).context["adminform"].form
+    assert not {"legal_hold", "legal_hold_reason", "purged_at"} & set(form.fields)

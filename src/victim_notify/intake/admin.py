@@ -79,6 +79,9 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["agency", "status", "needs_advocate_review", "division"]
     search_fields = ["=report_number"]
     inlines = [PartyInline, VersionInline, ReplyInline]
+    # A legal hold is placed and released from the staff app or `legal-hold`, which record who
+    # and why in the audit trail; the purge alone sets purged_at.
+    readonly_fields = ["legal_hold", "legal_hold_reason", "purged_at"]
 
 
 @admin.register(ReportVersion)

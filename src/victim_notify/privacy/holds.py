@@ -12,7 +12,14 @@ class AlreadyPurged(Exception):
     pass
 
 
-def place_hold(report: Report, reason: str, *, actor_label: str, actor: object = None) -> None:
+def place_hold(
+    report: Report,
+    reason: str,
+    *,
+    actor_label: str,
+    actor: object = None,
+    remote_addr: str | None = None,
+) -> None:
     if report.purged_at is not None:
         raise AlreadyPurged("its personal data was already purged")
     with transaction.atomic():
@@ -25,10 +32,13 @@ def place_hold(report: Report, reason: str, *, actor_label: str, actor: object =
             agency=report.agency,
             target=report,
             detail={"reason": reason[:200]},
+            remote_addr=remote_addr,
         )
 
 
-def release_hold(report: Report, *, actor_label: str, actor: object = None) -> None:
+def release_hold(
+    report: Report, *, actor_label: str, actor: object = None, remote_addr: str | None = None
+) -> None:
     with transaction.atomic():
         Report.objects.filter(pk=report.pk).update(legal_hold=False, legal_hold_reason="")
         report.legal_hold, report.legal_hold_reason = False, ""
@@ -38,4 +48,5 @@ def release_hold(report: Report, *, actor_label: str, actor: object = None) -> N
             actor=actor,
             agency=report.agency,
             target=report,
+            remote_addr=remote_addr,
         )

@@ -29,6 +29,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # offense codes, exclusions, divisions, sections, quiet hours, templates, experiments
     "configure": frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR}),
     "providers": frozenset({Role.AGENCY_ADMIN}),
+    # how long personal data is kept (the agency's records schedule) and legal holds
+    "records": frozenset({Role.AGENCY_ADMIN}),
     "users": frozenset({Role.AGENCY_ADMIN}),
     # aggregate survey results: no names or contacts
     "experiments": frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.ANALYST}),

@@ -86,27 +86,31 @@ def index(request: HttpRequest) -> HttpResponse:
                 if enabled
             ],
             "may_edit_providers": can(request.user, "providers"),
+            "may_keep_records": can(request.user, "records"),
         },
     )
+
+
+def save_agency_form(request: HttpRequest, form: Any, what: str) -> bool:
+    """Save a posted, valid form of the agency's own settings, audit what changed (with old
+    and new values) and say so. False when there is nothing to save yet."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    fields = list(form.Meta.fields)
+    before = values_of(Agency.objects.get(pk=form.instance.pk), fields)
+    agency = form.save()
+    changed = record_change(
+        request, "agency", agency, before, values_of(agency, fields), show_values=frozenset(fields)
+    )
+    saved(request, changed, what)
+    return True
 
 
 @requires("configure")
 def agency_settings(request: HttpRequest) -> HttpResponse:
     agency = Agency.objects.get(pk=request.agency.pk)  # type: ignore[attr-defined]
-    fields = AgencySettingsForm.Meta.fields
     form = AgencySettingsForm(request.POST or None, instance=agency)
-    if request.method == "POST" and form.is_valid():
-        before = values_of(Agency.objects.get(pk=agency.pk), fields)
-        form.save()
-        changed = record_change(
-            request,
-            "agency",
-            agency,
-            before,
-            values_of(agency, fields),
-            show_values=frozenset(fields),
-        )
-        saved(request, changed, _("Agency settings"))
+    if save_agency_form(request, form, _("Agency settings")):
         return redirect("staff:config-agency")
     return render(request, "staff/config_agency.html", {"form": form})
 

@@ -257,6 +257,7 @@ def report(request: HttpRequest, report_id: int) -> HttpResponse:
         "relationships": timeline.relationship_legend(entries),
         "do_not_contact_reasons": list(report_actions.DO_NOT_CONTACT_REASONS.items()),
         "can_act": can(request.user, "act_on_messages"),
+        "can_hold": can(request.user, "records"),
         "cancel_reasons": list(report_actions.CANCEL_REASONS.items()),
         "sms_from": timeline.contact_label("sms", agency.sms_from),
     }

@@ -5,51 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0006_intake_quiet_hours'),
-        ('contacts', '0006_fewer_indexes'),
-        ('intake', '0007_fewer_indexes'),
-        ('outbox', '0008_deliveryevent_provider_message_id'),
-        ('replies', '0004_encrypt_existing_replies'),
-        ('rules', '0002_fewer_indexes'),
+        ("agencies", "0006_intake_quiet_hours"),
+        ("contacts", "0006_fewer_indexes"),
+        ("intake", "0007_fewer_indexes"),
+        ("outbox", "0008_deliveryevent_provider_message_id"),
+        ("replies", "0004_encrypt_existing_replies"),
+        ("rules", "0002_fewer_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='notification',
-            name='outbox_noti_provide_a573dc_idx',
+            model_name="notification",
+            name="outbox_noti_provide_a573dc_idx",
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='agency',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='agencies.agency'),
+            model_name="notification",
+            name="agency",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="agencies.agency",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='details_key',
-            field=models.CharField(help_text='Names the details page; not secret alone.', max_length=24),
+            model_name="notification",
+            name="details_key",
+            field=models.CharField(
+                help_text="Names the details page; not secret alone.", max_length=24
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='in_reply_to',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='replies.inboundmessage'),
+            model_name="notification",
+            name="in_reply_to",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="responses",
+                to="replies.inboundmessage",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='template',
-            field=models.ForeignKey(blank=True, db_index=False, help_text="Empty for staff alerts, whose wording is not the agency's to edit.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='outbox.templaterevision'),
+            model_name="notification",
+            name="template",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                help_text="Empty for staff alerts, whose wording is not the agency's to edit.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="outbox.templaterevision",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('provider_message_id', ''), _negated=True), fields=['provider', 'provider_message_id'], name='notification_by_provider_id'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("provider_message_id", ""), _negated=True),
+                fields=["provider", "provider_message_id"],
+                name="notification_by_provider_id",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('in_reply_to__isnull', False)), fields=['in_reply_to'], name='notification_answers'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("in_reply_to__isnull", False)),
+                fields=["in_reply_to"],
+                name="notification_answers",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('details_key',), name='details_key_once'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(fields=("details_key",), name="details_key_once"),
         ),
     ]

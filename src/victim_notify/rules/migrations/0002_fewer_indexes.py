@@ -5,22 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0006_intake_quiet_hours'),
-        ('intake', '0007_fewer_indexes'),
-        ('rules', '0001_initial'),
+        ("agencies", "0006_intake_quiet_hours"),
+        ("intake", "0007_fewer_indexes"),
+        ("rules", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='decision',
-            name='agency',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='agencies.agency'),
+            model_name="decision",
+            name="agency",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="decisions",
+                to="agencies.agency",
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='report',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='intake.report'),
+            model_name="decision",
+            name="report",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="decisions",
+                to="intake.report",
+            ),
         ),
     ]
