@@ -10,7 +10,8 @@ runs first on the same data: it inserts the same records into a PostgreSQL table
 same messages with smtplib and http.client, one at a time.
 
 Figures per run: time to hand every message off, throughput, CPU of every process taking
-part (workers, the fakes, and the PostgreSQL backends serving them), throughput per
+part (workers, the fakes, the PostgreSQL backends serving them and autovacuum's workers on
+the run's database), throughput per
 busy core-second, and the latency from a message falling due (its `not_before`) to the
 provider accepting it, p50 and p99. Then the speed-up from 1 to 2 workers. A last run with
 4 workers checks correctness only: two cores cannot show more speed-up.
@@ -84,14 +85,15 @@ class Databases:
             self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def backend_pids(url: str) -> list[int]:
-    """The server processes serving connections to this run's database."""
+def backend_pids(url: str) -> dict[int, bool]:
+    """The server processes working on this run's database: pid → whether it is autovacuum's
+    (vacuuming and analysing the tables the run fills) rather than serving a connection."""
     with psycopg.connect(url, autocommit=True) as db:
         rows = db.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
+            "SELECT pid, backend_type = 'autovacuum worker' FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
-    return [row[0] for row in rows]
+    return dict(rows)
 
 
 # -- CPU accounting -----------------------------------------------------------------------------
@@ -106,7 +108,7 @@ class CpuSampler:
     named: dict[str, list[int]] = field(default_factory=dict)
     baseline: dict[int, float] = field(default_factory=dict)
     last: dict[int, float] = field(default_factory=dict)
-    backends: set[int] = field(default_factory=set)
+    backends: dict[int, bool] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def watch(self, name: str, pid: int, count_from_now: bool = False) -> None:
@@ -134,7 +136,12 @@ class CpuSampler:
             name: sum(self.last.get(pid, 0.0) - self.baseline.get(pid, 0.0) for pid in pids)
             for name, pids in self.named.items()
         }
-        used["postgres"] = sum(self.last.get(pid, 0.0) for pid in self.backends)
+        used["postgres"] = sum(
+            self.last.get(pid, 0.0) for pid, vacuum in self.backends.items() if not vacuum
+        )
+        used["autovacuum"] = sum(
+            self.last.get(pid, 0.0) for pid, vacuum in self.backends.items() if vacuum
+        )
         return used
 
 

@@ -2,9 +2,9 @@
 
 `UPDATE … FROM UNNEST(%s::bigint[], …)` is planned once whatever the number of rows, and
 sent with the arrays as binary parameters beside the statement (inserts use COPY:
-`intake/prepared.py`). Django's own cursors bind on the client, quoting every value into the SQL text,
-which at intake and sending volumes costs more than the database's work. Statements are
-never prepared (`prepare=False` at each call), so they work behind PgBouncer in transaction mode.
+`intake/prepared.py`). Django's own cursors bind on the client, quoting every value into the
+SQL text, which at sending volumes costs more than the database's work. Statements are never
+prepared (`prepare=False` at each call), so they work behind PgBouncer in transaction mode.
 """
 
 from __future__ import annotations
