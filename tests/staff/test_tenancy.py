@@ -97,6 +97,7 @@ _LISTS = {
     "config-divisions",
     "config-sections",
     "config-templates",
+    "records",
     "providers",
     "experiments",
     "experiment-new",

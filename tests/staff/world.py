@@ -33,6 +33,8 @@ def objects_of(agency: Agency, marker: str) -> dict[str, Any]:
         make_record(report_number=f"{marker}-0002", offenses=["23X"]),  # quarantined
     )
     report = Report.objects.get(agency=agency, report_number=number)
+    # On legal hold, so the page listing held reports has the marker to leak.
+    Report.objects.filter(pk=report.pk).update(legal_hold=True, legal_hold_reason=marker)
     party = report.parties.first()
     notification = Notification.objects.filter(report=report).first()
     receive(
