@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# This checkout's code, also where the virtualenv's editable install points at another one.
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 SID = "AC" + "0" * 30 + "7"
 TOKEN = "bench-token"
@@ -79,7 +80,7 @@ def bench_env(data_dir: Path) -> dict[str, str]:
         "VN_DATA_DIR": str(data_dir),
         "LOG_LEVEL": "WARNING",
         "VN_DEV_OUTBOX": "false",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     os.environ.update(env)
     return env

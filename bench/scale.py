@@ -11,16 +11,18 @@ same messages with smtplib and http.client, one at a time.
 
 Figures per run: time to hand every message off, throughput, CPU of every process taking
 part (workers, the fakes, the PostgreSQL backends serving them and autovacuum's workers on
-the run's database), throughput per
-busy core-second, and the latency from a message falling due (its `not_before`) to the
-provider accepting it, p50 and p99. Then the speed-up from 1 to 2 workers. A last run with
-4 workers checks correctness only: two cores cannot show more speed-up.
+the run's database), throughput per busy core-second, and the latency from a message falling
+due (its `not_before`) to the provider accepting it, p50 and p99. Then the speed-up from 1 to
+2 workers. A last run with 4 workers checks correctness only: two cores cannot show more
+speed-up. The server's settings that matter most (autovacuum, shared_buffers) are printed
+first: the shared server on these machines runs with autovacuum off, which no deployment
+does; `--own-cluster` runs on a cluster with the stock settings instead.
 
 Exits non-zero if any run's providers received a message missing, extra, duplicated or on
 the wrong channel.
 
     .venv/bin/python bench/scale.py [--reports 270000] [--workers 1 2] [--check-workers 4]
-                                    [--check-reports 27000] [--postgres URL]
+                                    [--check-reports 27000] [--postgres URL | --own-cluster]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,6 +298,16 @@ def baseline(records: list[dict[str, Any]], fakes: Fakes, url: str) -> float:
 
 # -- main ---------------------------------------------------------------------------------------
 
+OWN_CLUSTER_PORT = 5442
+
+
+def server_settings(url: str) -> str:
+    """The server settings the figures depend on most, printed with them."""
+    names = ("server_version", "autovacuum", "shared_buffers", "synchronous_commit")
+    with psycopg.connect(url, autocommit=True) as db:
+        values = [db.execute(f"SHOW {name}").fetchone()[0] for name in names]  # type: ignore[index]
+    return ", ".join(f"{name} {value}" for name, value in zip(names, values, strict=True))
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -311,8 +324,26 @@ def main() -> int:
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL server where this run may create and drop databases",
     )
+    parser.add_argument(
+        "--own-cluster",
+        action="store_true",
+        help=f"run on a PostgreSQL cluster of its own with the stock settings, created on port "
+        f"{OWN_CLUSTER_PORT} and dropped afterwards (needs root and postgresql-common)",
+    )
     args = parser.parse_args()
 
+    from tests import pgcluster  # importable once harness has put the project on the path
+
+    with ExitStack() as stack:
+        if args.own_cluster:
+            if reason := pgcluster.why_not_available():
+                parser.error(f"--own-cluster: {reason}")
+            args.postgres = stack.enter_context(pgcluster.own_cluster("vn_scale", OWN_CLUSTER_PORT))
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    log(f"postgres: {server_settings(args.postgres)}")
     databases = Databases(args.postgres)
     with tempfile.TemporaryDirectory(prefix="vn-scale-") as name:
         tmp = Path(name)

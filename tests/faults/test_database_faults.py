@@ -10,8 +10,6 @@ PostgreSQL only. The restart uses a throwaway cluster the test creates, owns and
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
+from tests import pgcluster
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN, subprocess_env
 from tests.fakes.twilio_api import FakeTwilio
 from tests.faults.conftest import (
@@ -115,29 +114,16 @@ def test_connections_cut_mid_batch(agency):
 
 # -- a PostgreSQL server restarted mid-batch -------------------------------------------------
 
-CLUSTER = ("15", "faults")
+CLUSTER = "faults"
 PORT = 5440
-
-
-def _cluster(*command: str) -> None:
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
 def own_cluster() -> Iterator[str]:
     """A PostgreSQL cluster of our own on port 5440, with the schema and the test agency."""
-    if not shutil.which("pg_createcluster") or not shutil.which("pg_ctlcluster"):
-        pytest.skip("needs Debian's postgresql-common (pg_createcluster)")
-    if os.geteuid() != 0:
-        pytest.skip("creating a PostgreSQL cluster needs root")
-    version, name = CLUSTER
-    subprocess.run(
-        ["pg_dropcluster", "--stop", version, name], capture_output=True, timeout=60
-    )  # left over from an interrupted run
-    _cluster("pg_createcluster", "-p", str(PORT), version, name, "--", "--auth=trust")
-    try:
-        _cluster("pg_ctlcluster", version, name, "start")
-        url = f"postgres://postgres@127.0.0.1:{PORT}/postgres"
+    if reason := pgcluster.why_not_available():
+        pytest.skip(reason)
+    with pgcluster.own_cluster(CLUSTER, PORT) as url:
         env = subprocess_env(DATABASE_URL=url)
         migrated = run_cli(env, "migrate", "--no-input", timeout=180)
         assert migrated.returncode == 0, migrated.stderr
@@ -157,8 +143,6 @@ def own_cluster() -> Iterator[str]:
         )
         assert loaded.returncode == 0, loaded.stderr
         yield url
-    finally:
-        subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True)
 
 
 def _query(url: str, sql: str) -> list[tuple[str, ...]]:
@@ -184,7 +168,7 @@ def test_postgresql_restarted_mid_batch(own_cluster, tmp_path):
         worker = subprocess.Popen(worker_command(), env=env)
         try:
             assert fake.wait_for_held(4, timeout=20), "the worker never reached the provider"
-            _cluster("pg_ctlcluster", *CLUSTER, "restart", "-m", "fast")
+            pgcluster.restart(CLUSTER)
             fake.release()
 
             def all_sent() -> bool:

@@ -39,6 +39,28 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def warn_if_autovacuum_is_off() -> bool:
+    """Say so at start-up when the PostgreSQL server does not vacuum by itself. The outbox is
+    a queue: every message's row is rewritten two or three times, and without vacuuming the
+    dead rows pile up in its indexes and every claim and update gets slower as a burst goes
+    on. Returns whether it warned."""
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW autovacuum")
+            (value,) = cursor.fetchone()
+    except DatabaseError:
+        return False  # the send loop reports an unreachable database
+    if value == "on":
+        return False
+    log.warning(
+        "autovacuum is off on this PostgreSQL server: the outbox and intake tables will slow "
+        "down as dead rows pile up; turn it on (it is on by default)"
+    )
+    return True
+
+
 class Worker:
     def __init__(self, worker_id: str | None = None) -> None:
         self.worker_id = worker_id or new_worker_id()
@@ -64,6 +86,7 @@ class Worker:
         # it back. A shorter interval hands it over sooner.
         sys.setswitchinterval(0.001)
         log.info("worker started", extra={"worker": self.worker_id})
+        warn_if_autovacuum_is_off()
         # An SMPP link receives replies and receipts as well as sending: open it now, not on
         # the first message to send.
         if "smpp" in names_for("sms"):
