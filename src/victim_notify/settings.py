@@ -333,6 +333,10 @@ MAX_SEND_ATTEMPTS = env_int("VN_MAX_ATTEMPTS", 8, minimum=1)
 INTAKE_BATCH_LIMIT = 1000
 # A batch of 1,000 reports with several people each runs to a few megabytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VN_MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Uploaded files (samples of an RMS export, with names and phones) are held in memory only,
+# never written to a temporary file; a request larger than FILE_UPLOAD_MAX_MEMORY_SIZE
+# (2.5 MB) carries no file at all, and the page that takes one says so.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 LOGGING = {
     "version": 1,

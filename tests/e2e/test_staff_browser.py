@@ -18,6 +18,7 @@ from django_otp.oath import totp
 from tests.conftest import make_record
 from tests.e2e.conftest import axe_violations, screenshot
 from tests.e2e.staff_pages import sign_in
+from tests.intake.test_mapped_csv import SAMPLE, rms_mapping
 from tests.staff.conftest import PASSWORD, make_staff
 from tests.staff.urlmap import staff_patterns
 from tests.staff.world import objects_of
@@ -202,6 +203,42 @@ def test_an_administrator_puts_a_report_on_legal_hold(
     screenshot(page, artifacts / "staff-records.png")
     busy_agency.refresh_from_db()
     assert busy_agency.retain_reports_days == 2555
+    assert axe_violations(page) == []
+    assert page.console_errors == []
+
+
+def test_a_supervisor_tries_an_rms_export_mapping_on_a_sample_then_saves_it(
+    page, live_server, agency, artifacts
+) -> None:  # type: ignore[no-untyped-def]
+    mapping = rms_mapping(agency)
+    del mapping.value_maps["offenses"]["ASLT-SIM"]  # their assault code not mapped yet
+    mapping.save()
+    sign_in(page, live_server.url, make_staff(agency, Role.SUPERVISOR))
+    page.goto(f"{live_server.url}/staff/config")
+    page.get_by_role("link", name="RMS exports").click()
+    page.get_by_role("link", name="RMS nightly").click()
+    page.get_by_label("A sample of their export").set_input_files(str(SAMPLE))
+    page.get_by_role("button", name="Try on the sample").click()
+    tried = page.locator("#tried")
+    tried.wait_for()
+    assert "Nothing was kept and nothing was sent." in tried.inner_text()
+    assert "Would be quarantined\n2" in tried.inner_text()
+    assert tried.get_by_text("ASLT-SIM").count() == 2
+    screenshot(page, artifacts / "staff-mapping-tried.png")
+
+    page.get_by_label("Their values and ours: Offense codes").fill(
+        "BURG-RES = 220\nTHEFT-VEH = 23F\nASLT-SIM = 13B"
+    )
+    page.get_by_role("button", name="Try on the sample").click()  # the same sample, carried
+    page.wait_for_function(
+        "document.querySelector('#tried') && "
+        "document.querySelector('#tried').innerText.includes('Would be accepted\\n6')"
+    )
+    assert not Report.objects.exists()
+    page.get_by_role("button", name="Save mapping").click()
+    page.get_by_text("Mapping saved.").wait_for()
+    mapping.refresh_from_db()
+    assert mapping.value_maps["offenses"]["ASLT-SIM"] == "13B"
     assert axe_violations(page) == []
     assert page.console_errors == []
 

@@ -279,6 +279,27 @@ def test_csv_row_with_too_many_cells_is_quarantined(agency, tmp_path):
     assert held["index"] == 3 and "more cells" in held["errors"][0]["message"]
 
 
+def test_a_report_with_a_broken_row_is_held_whole(agency, tmp_path):
+    """A row with an unquoted comma cannot be read; the report it belongs to must not go in
+    without that person (who may be the victim)."""
+    record = two_parties()
+    rows = csv_rows(record)
+    path = write_csv(tmp_path / "r.csv", rows)
+    text = path.read_text().splitlines()
+    text[2] = text[2] + ",Apt 4, rear"  # the reporting party's row: two cells too many
+    path.write_text("\n".join(text) + "\n")
+
+    summary = ingest(path)
+
+    assert summary["accepted"] == 0 and not Report.objects.exists()
+    report, broken = summary["quarantined"]  # by line: the report's first row, then the broken
+    assert broken["index"] == 3 and "line 3 has more cells" in broken["errors"][0]["message"]
+    assert report["index"] == 2 and report["report_number"] == record["report_number"]
+    assert "line 3 of this report could not be read" in report["errors"][0]["message"]
+    held = QuarantinedRecord.objects.get(record_index=2)
+    assert record["report_number"] in held.raw and "Park" not in held.raw  # the victim's row
+
+
 def test_csv_row_cut_short_is_quarantined_with_its_fields(agency, tmp_path):
     path = tmp_path / "r.csv"
     write_csv(path, csv_rows(make_record()))

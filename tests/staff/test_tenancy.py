@@ -97,6 +97,8 @@ _LISTS = {
     "config-divisions",
     "config-sections",
     "config-templates",
+    "config-mappings",
+    "config-mapping-new",
     "records",
     "providers",
     "experiments",

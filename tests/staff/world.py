@@ -12,7 +12,7 @@ from tests.web.conftest import take_in
 from victim_notify.accounts.audit import record
 from victim_notify.accounts.models import Role
 from victim_notify.agencies.models import Agency
-from victim_notify.intake.models import QuarantinedRecord, Report
+from victim_notify.intake.models import CsvMapping, QuarantinedRecord, Report
 from victim_notify.messages.models import MessageTemplate, Notification
 from victim_notify.providers.models import ProviderRoute
 from victim_notify.replies.inbound import receive
@@ -52,6 +52,9 @@ def objects_of(agency: Agency, marker: str) -> dict[str, Any]:
         agency=agency, channel="sms", position=0, provider="outbox"
     )
     member = make_staff(agency, Role.CLERK, username=f"{marker.lower()}.clerk")
+    mapping = CsvMapping.objects.create(
+        agency=agency, name=f"{marker} export", file_pattern=f"{marker.lower()}-*.csv"
+    )
     event = record("report.viewed", actor_label=member.user.username, agency=agency, target=report)
     assert notification is not None
     return {
@@ -68,4 +71,5 @@ def objects_of(agency: Agency, marker: str) -> dict[str, Any]:
         "user_id": member.user.pk,
         "route_id": route.pk,
         "event_id": event.pk,
+        "mapping_id": mapping.pk,
     }

@@ -1,4 +1,5 @@
-"""Files an RMS drops into a folder: VN_DROP_DIR/<agency slug>/*.jsonl|*.csv.
+"""Files an RMS drops into a folder: VN_DROP_DIR/<agency slug>/*.jsonl|*.csv, or an RMS's own
+CSV export read through the agency's mapping for files of that name (`connectors.mapped_csv`).
 
 The worker looks every few seconds. A file is taken once its size has stopped changing, is
 recorded by its SHA-256 (the same bytes dropped again are not taken in twice), and moved to
@@ -20,15 +21,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from victim_notify.agencies.models import Agency
+from victim_notify.intake.connectors.mapped_csv import (
+    FILE_SUFFIXES,
+    mapping_for,
+    read_mapped_csv,
+)
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import ImportFile, Source
-from victim_notify.intake.store import ingest
+from victim_notify.intake.store import IncomingRecord, ingest
 
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0  # a file still being written changes size or mtime within this time
 STALE_RUN = dt.timedelta(minutes=10)  # an import left 'running' this long died; take it again
-SUFFIXES = {".jsonl", ".csv"}
+# The documented formats, and what RMS exports read through a CSV mapping may be named.
+SUFFIXES = {".jsonl", *FILE_SUFFIXES}
 
 
 def waiting_files(drop_dir: Path) -> list[tuple[str, Path]]:
@@ -70,6 +77,24 @@ def _move(path: Path, folder: str, summary: dict[str, Any]) -> None:
     )
 
 
+def records_in(agency: Agency, path: Path) -> list[IncomingRecord]:
+    """Every record in a file, read with the agency's CSV mapping for files of that name if
+    it has one, otherwise as a file in the documented formats."""
+    mapping = mapping_for(agency, path.name)
+    if mapping is None:
+        if path.suffix.lower() not in {".jsonl", ".csv"}:
+            raise UnreadableFile(
+                f"no CSV mapping of this agency is for files named like {path.name!r}: name "
+                "the file to match one, or use the documented .jsonl or .csv formats"
+            )
+        return read_records(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return list(read_mapped_csv(data, mapping))
+
+
 def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
     done = []
     for slug, path in waiting_files(drop_dir or settings.DROP_DIR):
@@ -96,7 +121,7 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
             continue
         try:
             summary: dict[str, Any] = ingest(
-                agency, read_records(path), source=Source.FILE, source_name=path.name
+                agency, records_in(agency, path), source=Source.FILE, source_name=path.name
             ).as_dict()
             job.status, folder = "done", "done"
         except UnreadableFile as exc:

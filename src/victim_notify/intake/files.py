@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -131,26 +132,73 @@ def read_csv(data: bytes) -> Iterator[IncomingRecord]:
     if unknown:
         raise UnreadableFile(f"unknown column(s): {', '.join(sorted(unknown))}")
 
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    malformed: list[IncomingRecord] = []
+    rows: list[tuple[int, dict[str, str]]] = []
+    broken: list[BrokenRow] = []
     try:
         for row in reader:
             line = reader.line_num
             if None in row:  # more cells than header columns
-                malformed.append(
-                    IncomingRecord(
-                        line,
-                        ",".join(str(v) for v in row.values()),
-                        parse_error=f"line {line} has more cells than the header",
-                    )
-                )
+                broken.append(BrokenRow.of(line, row, ",", row.get("report_number") or ""))
                 continue
-            groups.setdefault(row.get("report_number") or f"(line {line})", []).append((line, row))
+            rows.append((line, row))
     except csv.Error as exc:
         raise UnreadableFile(f"line {reader.line_num}: {exc}") from exc
-    yield from malformed
-    for rows in groups.values():
-        yield _report_from_rows(header, rows)
+    yield from reports_from_rows(header, rows, broken)
+
+
+@dataclass
+class BrokenRow:
+    """A row with more cells than the header (often an unquoted comma in a free-text column):
+    its cells cannot be told apart, so it is quarantined, and so is the rest of its report."""
+
+    line: int
+    report_number: str
+    text: str
+
+    @classmethod
+    def of(cls, line: int, row: dict[Any, Any], delimiter: str, report_number: str) -> BrokenRow:
+        cells = [str(v) for k, v in row.items() if k is not None] + list(row.get(None) or [])
+        return cls(line, report_number, delimiter.join(cells))
+
+    def record(self) -> IncomingRecord:
+        return IncomingRecord(
+            self.line,
+            self.text,
+            parse_error=f"line {self.line} has more cells than the header",
+            report_number=self.report_number[:40] or None,
+        )
+
+
+def reports_from_rows(
+    header: Sequence[str],
+    rows: list[tuple[int, dict[str, str]]],
+    broken: Sequence[BrokenRow] = (),
+) -> Iterator[IncomingRecord]:
+    """Rows in the documented columns (with their line numbers) grouped into one record per
+    report number, in the order each report first appears. A report with a broken row is
+    held whole, so it never goes in without the person that row was about."""
+    yield from (b.record() for b in broken)
+    broken_lines: dict[str, list[int]] = {}
+    for b in broken:
+        broken_lines.setdefault(b.report_number, []).append(b.line)
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for line, row in rows:
+        groups.setdefault(row.get("report_number") or f"(line {line})", []).append((line, row))
+    for number, group in groups.items():
+        record = _report_from_rows(header, group)
+        lines = broken_lines.get(number)
+        if lines and record.parse_error is None:
+            record = IncomingRecord(
+                record.index,
+                record.raw,
+                report_number=number[:40],
+                parse_error=(
+                    f"line {', '.join(map(str, lines))} of this report could not be read (more "
+                    "cells than the header): the report is held whole so nobody on it is left "
+                    "out; add that person here and replay"
+                ),
+            )
+        yield record
 
 
 def _report_from_rows(
@@ -170,6 +218,7 @@ def _report_from_rows(
             return IncomingRecord(
                 first_line,
                 raw,
+                report_number=(first.get("report_number") or "")[:40] or None,
                 parse_error=(
                     f"line {line} gives different report values than line {first_line} "
                     f"for the same report: {', '.join(differing)}"

@@ -244,3 +244,66 @@ class IntakeWatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} {self.source}"
+
+
+class CsvMapping(models.Model):
+    """How one RMS's CSV export reads as report records: which of its columns holds each of
+    our fields, its own values for ours (its offense codes, statuses, roles), and the formats
+    of its dates. Files dropped with a name matching `file_pattern` are read with it."""
+
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="csv_mappings"
+    )
+    name = models.CharField(max_length=100, help_text="For people, e.g. 'Versaterm nightly'.")
+    file_pattern = models.CharField(
+        max_length=100,
+        help_text="Dropped files whose names match this are read with this mapping, e.g. "
+        "rms-*.csv (case does not matter).",
+    )
+    columns = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Our field → their column, e.g. {"report_number": "CASE_NO"}; offenses may '
+        'name several columns: {"offenses": ["OFFENSE_1", "OFFENSE_2"]}.',
+    )
+    fixed_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Our field → a value for every row, for what the export leaves out, e.g. "
+        '{"status": "approved"}.',
+    )
+    value_maps = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Our field → {their value: ours}, e.g. {"role": {"V": "victim"}}. A value not '
+        "in the map is taken as it is.",
+    )
+    datetime_format = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="How their report and occurrence times are written, e.g. %m/%d/%Y %H:%M; "
+        "blank: ISO 8601.",
+    )
+    date_format = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="How their dates of birth are written, e.g. %m/%d/%Y; blank: ISO 8601.",
+    )
+    delimiter = models.CharField(max_length=2, default=",")
+    list_separator = models.CharField(
+        max_length=2, default=";", help_text="Between several values in one cell."
+    )
+    encoding = models.CharField(
+        max_length=20,
+        default="utf-8",
+        choices=[("utf-8", "UTF-8"), ("cp1252", "Windows-1252")],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="csv_mapping_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

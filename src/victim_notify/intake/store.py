@@ -87,6 +87,9 @@ class IncomingRecord:
     raw: str
     data: Any = None
     parse_error: str | None = None
+    # Where a record that could not be read still names its report (rows of one report that
+    # disagree, a broken row), so the quarantine shows which report is waiting.
+    report_number: str | None = None
 
     @classmethod
     def from_object(cls, index: int, data: Any) -> IncomingRecord:
@@ -152,7 +155,9 @@ def ingest(
     source: str,
     source_name: str = "",
     now: dt.datetime | None = None,
+    trial: bool = False,
 ) -> IngestSummary:
+    """Take records in; `trial` when `dry_run` will roll it all back (said so in the log)."""
     config = load_config(agency)
     book = TemplateBook(config)
     summary = IngestSummary()
@@ -162,14 +167,13 @@ def ingest(
         held: list[tuple[IncomingRecord, list[FieldError], str | None]] = []
         for record in chunk:
             if record.parse_error is not None:
-                held.append((record, [FieldError("", record.parse_error)], None))
+                held.append((record, [FieldError("", record.parse_error)], record.report_number))
                 continue
             checked = validate_record(record.data, config, moment)
             if isinstance(checked, ValidReport):
                 valid.append((record, checked))
             else:
-                number = record.data.get("report_number") if isinstance(record.data, dict) else None
-                held.append((record, checked, number if isinstance(number, str) else None))
+                held.append((record, checked, _number(record)))
 
         # A report number twice in one chunk is an amendment of the first: store in turns.
         while valid:
@@ -184,10 +188,41 @@ def ingest(
             summary.notifications_queued += queued
             held.extend(failed)
             valid = later
-        summary.results.extend(_quarantine(config, held, source, source_name))
+        summary.results.extend(_quarantine(config, held, source, source_name, trial))
     if summary.results:
         heard(agency, source)
     return summary
+
+
+def dry_run(
+    agency: Agency, records: Iterable[IncomingRecord], *, source: str, source_name: str = ""
+) -> IngestSummary:
+    """What `ingest` would do with these records (accepted, amended, unchanged, quarantined
+    with which errors, how many messages queued), worked out by doing it in transactions that
+    are rolled back: nothing is kept and nothing is sent. Each chunk is tried in its own
+    transaction so no lock is held for long (on SQLite, the write lock); a report number that
+    comes again in a later chunk is judged against what is stored, not against the first."""
+    summary = IngestSummary()
+    for chunk in _chunks(records, CHUNK_SIZE):
+        try:
+            with transaction.atomic():
+                part = ingest(agency, chunk, source=source, source_name=source_name, trial=True)
+                transaction.set_rollback(True)
+        except DatabaseError as exc:
+            reason = {"pointer": "", "message": f"could not be tried ({type(exc).__name__})"}
+            part = IngestSummary(
+                [RecordResult(r.index, _number(r), "quarantined", [reason]) for r in chunk]
+            )
+        summary.results.extend(part.results)
+        summary.notifications_queued += part.notifications_queued
+    for result in summary.results:
+        result.quarantine_id = None  # rolled back with the rest
+    return summary
+
+
+def _number(record: IncomingRecord) -> str | None:
+    number = record.data.get("report_number") if isinstance(record.data, dict) else None
+    return number if isinstance(number, str) else None
 
 
 def _quarantine(
@@ -195,6 +230,7 @@ def _quarantine(
     held: list[tuple[IncomingRecord, list[FieldError], str | None]],
     source: str,
     source_name: str,
+    trial: bool = False,
 ) -> list[RecordResult]:
     held = [
         (
@@ -219,7 +255,10 @@ def _quarantine(
         ]
     )
     if rows:
-        log.info("records quarantined", extra={"count": len(rows), "agency": config.agency.slug})
+        log.info(
+            "records would be quarantined (a dry run)" if trial else "records quarantined",
+            extra={"count": len(rows), "agency": config.agency.slug},
+        )
     return [
         RecordResult(
             record.index, number, "quarantined", [e.as_dict() for e in errors], quarantine_id=row.pk

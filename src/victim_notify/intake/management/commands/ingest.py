@@ -1,4 +1,5 @@
-"""victim-notify ingest PATH --agency SLUG: take in a JSON Lines or CSV file of reports."""
+"""victim-notify ingest PATH --agency SLUG [--mapping NAME] [--dry-run]: take in a JSON Lines
+or CSV file of reports, or an RMS's own CSV export through one of the agency's mappings."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from victim_notify.agencies.models import Agency
+from victim_notify.intake.connectors.mapped_csv import mapping_for, read_mapped_csv
 from victim_notify.intake.files import UnreadableFile, read_records
-from victim_notify.intake.models import Source
-from victim_notify.intake.store import ingest
+from victim_notify.intake.models import CsvMapping, Source
+from victim_notify.intake.store import dry_run, ingest
 
 
 class Command(BaseCommand):
@@ -27,6 +29,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", choices=["jsonl", "csv"], help="Default: from the file name."
         )
+        parser.add_argument(
+            "--mapping",
+            help="Read the file through this CSV mapping of the agency's. Default: the mapping "
+            "whose file pattern matches the file's name, if any and no --format is given.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Say what would be accepted, amended and quarantined, and keep nothing.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -34,11 +46,27 @@ class Command(BaseCommand):
         except Agency.DoesNotExist:
             raise CommandError(f"no agency with slug {options['agency']!r}") from None
         path: Path = options["path"]
+        mapping = None
+        if options["mapping"]:
+            mapping = CsvMapping.objects.filter(agency=agency, name=options["mapping"]).first()
+            if mapping is None:
+                raise CommandError(f"the agency has no CSV mapping named {options['mapping']!r}")
+        elif not options["format"]:
+            mapping = mapping_for(agency, path.name)
         try:
-            records = read_records(path, options["format"])
+            if mapping is not None:
+                records = list(read_mapped_csv(path.read_bytes(), mapping))
+            else:
+                records = read_records(path, options["format"])
+        except OSError as exc:
+            raise CommandError(f"{path}: {exc.strerror or exc}") from exc
         except UnreadableFile as exc:
             raise CommandError(f"{path}: {exc}") from exc
-        summary = ingest(agency, records, source=Source.FILE, source_name=path.name)
-        self.stdout.write(
-            json.dumps({"file": str(path), **summary.as_dict()}, ensure_ascii=False, indent=2)
-        )
+        take_in = dry_run if options["dry_run"] else ingest
+        summary = take_in(agency, records, source=Source.FILE, source_name=path.name)
+        head: dict[str, Any] = {"file": str(path)}
+        if mapping is not None:
+            head["mapping"] = mapping.name
+        if options["dry_run"]:
+            head["dry_run"] = True
+        self.stdout.write(json.dumps(head | summary.as_dict(), ensure_ascii=False, indent=2))
