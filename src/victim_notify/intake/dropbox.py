@@ -24,7 +24,7 @@ from victim_notify.agencies.models import Agency
 from victim_notify.intake.connectors.mapped_csv import (
     FILE_SUFFIXES,
     mapping_for,
-    read_mapped_csv,
+    read_mapped_file,
 )
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import ImportFile, Source
@@ -88,11 +88,7 @@ def records_in(agency: Agency, path: Path) -> list[IncomingRecord]:
                 "the file to match one, or use the documented .jsonl or .csv formats"
             )
         return read_records(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return list(read_mapped_csv(data, mapping))
+    return read_mapped_file(path, mapping)
 
 
 def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import datetime as dt
 import fnmatch
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -113,6 +114,15 @@ def mapping_for(agency: Any, file_name: str) -> CsvMapping | None:
         if fnmatch.fnmatch(file_name.lower(), mapping.file_pattern.lower()):
             return mapping
     return None
+
+
+def read_mapped_file(path: Path, mapping: CsvMapping) -> list[IncomingRecord]:
+    """Every record in a file of their export, read before any is stored."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return list(read_mapped_csv(data, mapping))
 
 
 def read_mapped_csv(data: bytes, mapping: CsvMapping) -> Iterator[IncomingRecord]:

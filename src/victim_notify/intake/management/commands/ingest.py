@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from victim_notify.agencies.models import Agency
-from victim_notify.intake.connectors.mapped_csv import mapping_for, read_mapped_csv
+from victim_notify.intake.connectors.mapped_csv import mapping_for, read_mapped_file
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import CsvMapping, Source
 from victim_notify.intake.store import dry_run, ingest
@@ -55,11 +55,9 @@ class Command(BaseCommand):
             mapping = mapping_for(agency, path.name)
         try:
             if mapping is not None:
-                records = list(read_mapped_csv(path.read_bytes(), mapping))
+                records = read_mapped_file(path, mapping)
             else:
                 records = read_records(path, options["format"])
-        except OSError as exc:
-            raise CommandError(f"{path}: {exc.strerror or exc}") from exc
         except UnreadableFile as exc:
             raise CommandError(f"{path}: {exc}") from exc
         take_in = dry_run if options["dry_run"] else ingest
