@@ -317,6 +317,9 @@ DEV_OUTBOX_ENABLED = env_bool("VN_DEV_OUTBOX", True)
 
 # Files an RMS drops for import: VN_DROP_DIR/<agency slug>/*.jsonl|*.csv
 DROP_DIR = Path(env_str("VN_DROP_DIR", str(DATA_DIR / "drop")))
+# The FBI's NIBRS IEPD schema (its base-xsd/nibrs/2019/nibrs.xsd, with the files it imports
+# beside it), when the agency has it: NIBRS XML is then checked against it too.
+NIBRS_SCHEMA = env_optional("VN_NIBRS_SCHEMA")
 
 # The sender.
 WORKER_BATCH_SIZE = env_int("VN_WORKER_BATCH", 200, minimum=1)

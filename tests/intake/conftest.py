@@ -23,3 +23,17 @@ def other_agency(db: None) -> Agency:
 @pytest.fixture
 def token(agency: Agency) -> str:
     return token_for(agency)
+
+
+@pytest.fixture
+def nibrs_agency(agency: Agency) -> Agency:
+    """The test agency, with the offenses of the FBI's NIBRS sample documents too."""
+    from victim_notify.agencies.setup import load_agency
+
+    data = agency_data()
+    theft = data["offenses"][0]
+    data["offenses"] += [
+        theft | {"code": "13A", "title": "Aggravated Assault"},
+        theft | {"code": "240", "title": "Motor Vehicle Theft"},
+    ]
+    return load_agency(data)

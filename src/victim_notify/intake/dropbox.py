@@ -1,5 +1,6 @@
-"""Files an RMS drops into a folder: VN_DROP_DIR/<agency slug>/*.jsonl|*.csv, or an RMS's own
-CSV export read through the agency's mapping for files of that name (`connectors.mapped_csv`).
+"""Files an RMS drops into a folder: VN_DROP_DIR/<agency slug>/*.jsonl|*.csv, an RMS's own
+CSV export read through the agency's mapping for files of that name (`connectors.mapped_csv`),
+or NIBRS (XML or flat) with its contacts feed beside it (`connectors.nibrs_files`).
 
 The worker looks every few seconds. A file is taken once its size has stopped changing, is
 recorded by its SHA-256 (the same bytes dropped again are not taken in twice), and moved to
@@ -26,16 +27,26 @@ from victim_notify.intake.connectors.mapped_csv import (
     mapping_for,
     read_mapped_file,
 )
+from victim_notify.intake.connectors.nibrs import Reading
+from victim_notify.intake.connectors.nibrs_files import (
+    FLAT_SUFFIXES,
+    contacts_beside,
+    is_contacts_file,
+    nibrs_kind,
+    read_nibrs_file,
+)
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import ImportFile, Source
-from victim_notify.intake.store import IncomingRecord, ingest
+from victim_notify.intake.store import ingest
 
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0  # a file still being written changes size or mtime within this time
 STALE_RUN = dt.timedelta(minutes=10)  # an import left 'running' this long died; take it again
-# The documented formats, and what RMS exports read through a CSV mapping may be named.
-SUFFIXES = {".jsonl", *FILE_SUFFIXES}
+# How long a NIBRS file waits for its contacts file before it is set aside.
+CONTACTS_WAIT = dt.timedelta(minutes=15)
+# The documented formats, what RMS exports read through a CSV mapping may be named, and NIBRS.
+SUFFIXES = {".jsonl", ".xml", *FILE_SUFFIXES, *FLAT_SUFFIXES}
 
 
 def waiting_files(drop_dir: Path) -> list[tuple[str, Path]]:
@@ -44,7 +55,11 @@ def waiting_files(drop_dir: Path) -> list[tuple[str, Path]]:
         return found
     for agency_dir in sorted(p for p in drop_dir.iterdir() if p.is_dir()):
         for path in sorted(agency_dir.iterdir()):
-            if path.is_file() and path.suffix.lower() in SUFFIXES:
+            if (
+                path.is_file()
+                and path.suffix.lower() in SUFFIXES
+                and not is_contacts_file(path)  # taken with its NIBRS file
+            ):
                 if time.time() - path.stat().st_mtime >= SETTLE_SECONDS:
                     found.append((agency_dir.name, path))
     return found
@@ -70,25 +85,58 @@ def _claim(agency: Agency, path: Path, digest: str) -> ImportFile | None:
 def _move(path: Path, folder: str, summary: dict[str, Any]) -> None:
     target_dir = path.parent / folder
     target_dir.mkdir(exist_ok=True)
-    target = target_dir / f"{timezone.now():%Y%m%dT%H%M%S}-{path.name}"
+    stamp = f"{timezone.now():%Y%m%dT%H%M%S}"
+    target = target_dir / f"{stamp}-{path.name}"
     path.replace(target)
+    contacts = contacts_beside(path)
+    if nibrs_kind(target) and contacts.exists():
+        contacts.replace(target_dir / f"{stamp}-{contacts.name}")
     target.with_name(target.name + ".summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False)
     )
 
 
-def records_in(agency: Agency, path: Path) -> list[IncomingRecord]:
+def records_in(agency: Agency, path: Path) -> Reading:
     """Every record in a file, read with the agency's CSV mapping for files of that name if
-    it has one, otherwise as a file in the documented formats."""
+    it has one, else as NIBRS with its contacts file, else in the documented formats."""
     mapping = mapping_for(agency, path.name)
-    if mapping is None:
-        if path.suffix.lower() not in {".jsonl", ".csv"}:
+    if mapping is not None:
+        return Reading(read_mapped_file(path, mapping))
+    kind = nibrs_kind(path)
+    if kind is not None:
+        contacts = contacts_beside(path)
+        if not contacts.exists():
             raise UnreadableFile(
-                f"no CSV mapping of this agency is for files named like {path.name!r}: name "
-                "the file to match one, or use the documented .jsonl or .csv formats"
+                f"NIBRS carries no names or phones, and no contacts file {contacts.name} came "
+                f"with it within {CONTACTS_WAIT.seconds // 60} minutes: drop both again"
             )
-        return read_records(path)
-    return read_mapped_file(path, mapping)
+        return read_nibrs_file(agency, path, kind, contacts)
+    if path.suffix.lower() not in {".jsonl", ".csv"}:
+        raise UnreadableFile(
+            f"no CSV mapping of this agency is for files named like {path.name!r}, and it is "
+            "not NIBRS: name the file to match a mapping, or use the documented .jsonl or .csv "
+            "formats"
+        )
+    return Reading(read_records(path))
+
+
+def _waiting_for_contacts(agency: Agency, path: Path) -> bool:
+    """A NIBRS file whose contacts file has not come yet, for a while."""
+    if mapping_for(agency, path.name) or not nibrs_kind(path):
+        return False
+    if contacts_beside(path).exists():
+        return False
+    return time.time() - path.stat().st_mtime < CONTACTS_WAIT.total_seconds()
+
+
+def _digest(path: Path) -> str:
+    """The file's SHA-256, with its contacts file's when it has one: the same NIBRS file
+    dropped again with corrected contacts is new."""
+    digest = hashlib.sha256(path.read_bytes())
+    contacts = contacts_beside(path)
+    if nibrs_kind(path) and contacts.exists():
+        digest.update(contacts.read_bytes())
+    return digest.hexdigest()
 
 
 def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
@@ -99,7 +147,9 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
             log.warning("drop folder for an unknown agency", extra={"folder": slug})
             continue
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if _waiting_for_contacts(agency, path):
+                continue
+            digest = _digest(path)
         except FileNotFoundError:
             continue  # another worker took it and moved it to done/ since we looked
         job = _claim(agency, path, digest)
@@ -116,14 +166,18 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
                     pass  # another worker set the same copy aside first
             continue
         try:
+            reading = records_in(agency, path)
             summary: dict[str, Any] = ingest(
-                agency, records_in(agency, path), source=Source.FILE, source_name=path.name
+                agency, reading.records, source=Source.FILE, source_name=path.name
             ).as_dict()
+            if reading.passed_over:
+                summary["passed_over"] = reading.passed_over
             job.status, folder = "done", "done"
         except UnreadableFile as exc:
             summary = {"error": str(exc)}
             job.status, folder = "rejected", "rejected"
-        job.summary = {k: v for k, v in summary.items() if k not in ("quarantined", "warnings")} | {
+        lists = ("quarantined", "warnings", "passed_over")
+        job.summary = {k: v for k, v in summary.items() if k not in lists} | {
             "quarantined": len(summary.get("quarantined", []))
         }
         job.finished_at = timezone.now()

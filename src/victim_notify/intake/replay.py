@@ -6,6 +6,7 @@ import json
 
 from django.utils import timezone
 
+from victim_notify.intake.connectors.nibrs_flat import looks_like_flat_file
 from victim_notify.intake.files import UnreadableFile, read_csv
 from victim_notify.intake.models import QuarantinedRecord, QuarantineStatus, Source
 from victim_notify.intake.store import IncomingRecord, ingest
@@ -35,6 +36,13 @@ def read_raw(raw: str, index: int) -> IncomingRecord:
             return IncomingRecord(index, raw, json.loads(raw))
         except json.JSONDecodeError as exc:
             return IncomingRecord(index, raw, parse_error=f"not valid JSON: {exc.msg}")
+    if raw.lstrip().startswith("<") or looks_like_flat_file(raw.encode()):
+        return IncomingRecord(
+            index,
+            raw,
+            parse_error="a NIBRS report that could not be read cannot be corrected here: correct "
+            "it in the RMS and send the incident again",
+        )
     # Records from CSV files are kept as their header and rows.
     try:
         first = next(iter(read_csv(raw.encode())), None)

@@ -90,6 +90,9 @@ class IncomingRecord:
     # Where a record that could not be read still names its report (rows of one report that
     # disagree, a broken row), so the quarantine shows which report is waiting.
     report_number: str | None = None
+    # What the connector that built the record wants kept with it (a victim with no contact
+    # record): stored as warnings on the version when the record is taken in.
+    notes: list[FieldError] = field(default_factory=list)
 
     @classmethod
     def from_object(cls, index: int, data: Any) -> IncomingRecord:
@@ -171,6 +174,7 @@ def ingest(
                 continue
             checked = validate_record(record.data, config, moment)
             if isinstance(checked, ValidReport):
+                checked.warnings.extend(record.notes)
                 valid.append((record, checked))
             else:
                 held.append((record, checked, _number(record)))

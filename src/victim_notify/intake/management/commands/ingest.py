@@ -1,5 +1,6 @@
-"""victim-notify ingest PATH --agency SLUG [--mapping NAME] [--dry-run]: take in a JSON Lines
-or CSV file of reports, or an RMS's own CSV export through one of the agency's mappings."""
+"""victim-notify ingest PATH --agency SLUG [--mapping NAME] [--contacts FILE] [--dry-run]: take
+in a JSON Lines or CSV file of reports, an RMS's own CSV export through one of the agency's
+mappings, or a NIBRS file (XML or flat) with its contacts feed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from victim_notify.agencies.models import Agency
 from victim_notify.intake.connectors.mapped_csv import mapping_for, read_mapped_file
+from victim_notify.intake.connectors.nibrs import Reading
+from victim_notify.intake.connectors.nibrs_files import (
+    FLAT,
+    XML,
+    contacts_beside,
+    nibrs_kind,
+    read_nibrs_file,
+)
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import CsvMapping, Source
 from victim_notify.intake.store import dry_run, ingest
@@ -27,7 +36,15 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
         parser.add_argument("--agency", required=True, help="The agency's slug.")
         parser.add_argument(
-            "--format", choices=["jsonl", "csv"], help="Default: from the file name."
+            "--format",
+            choices=["jsonl", "csv", XML, FLAT],
+            help="Default: from the file name (.xml is NIBRS XML; .nibrs, or .txt and .dat that "
+            "start with a NIBRS segment, the NIBRS flat file).",
+        )
+        parser.add_argument(
+            "--contacts",
+            type=Path,
+            help="For NIBRS: the contacts feed (CSV). Default: NAME.contacts.csv beside the file.",
         )
         parser.add_argument(
             "--mapping",
@@ -53,18 +70,32 @@ class Command(BaseCommand):
                 raise CommandError(f"the agency has no CSV mapping named {options['mapping']!r}")
         elif not options["format"]:
             mapping = mapping_for(agency, path.name)
+        kind = options["format"] if options["format"] in (XML, FLAT) else None
+        if mapping is None and not options["format"]:
+            kind = nibrs_kind(path)
         try:
-            if mapping is not None:
-                records = read_mapped_file(path, mapping)
+            if kind is not None:
+                contacts: Path = options["contacts"] or contacts_beside(path)
+                if not contacts.exists():
+                    raise CommandError(
+                        f"{path}: NIBRS carries no names or phones; give the contacts feed with "
+                        f"--contacts FILE (no {contacts.name} beside it)"
+                    )
+                reading = read_nibrs_file(agency, path, kind, contacts)
+            elif mapping is not None:
+                reading = Reading(read_mapped_file(path, mapping))
             else:
-                records = read_records(path, options["format"])
+                reading = Reading(read_records(path, options["format"]))
         except UnreadableFile as exc:
             raise CommandError(f"{path}: {exc}") from exc
         take_in = dry_run if options["dry_run"] else ingest
-        summary = take_in(agency, records, source=Source.FILE, source_name=path.name)
+        summary = take_in(agency, reading.records, source=Source.FILE, source_name=path.name)
         head: dict[str, Any] = {"file": str(path)}
         if mapping is not None:
             head["mapping"] = mapping.name
+        if kind is not None:
+            head["format"] = kind
         if options["dry_run"]:
             head["dry_run"] = True
-        self.stdout.write(json.dumps(head | summary.as_dict(), ensure_ascii=False, indent=2))
+        tail = {"passed_over": reading.passed_over} if reading.passed_over else {}
+        self.stdout.write(json.dumps(head | summary.as_dict() | tail, ensure_ascii=False, indent=2))

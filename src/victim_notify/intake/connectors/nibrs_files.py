@@ -1,0 +1,57 @@
+"""NIBRS files as they arrive (XML or flat), each with its contacts feed beside it:
+`X.xml` or `X.txt` comes with `X.contacts.csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+from victim_notify.agencies.models import Agency
+from victim_notify.intake.connectors.contacts import read_contacts_csv
+from victim_notify.intake.connectors.nibrs import Reading, records_for
+from victim_notify.intake.connectors.nibrs_flat import looks_like_flat_file, read_nibrs_flat
+from victim_notify.intake.connectors.nibrs_xml import read_nibrs_xml
+from victim_notify.intake.files import UnreadableFile
+
+XML, FLAT = "nibrs-xml", "nibrs-flat"
+CONTACTS_SUFFIX = ".contacts.csv"
+# Names a NIBRS flat file may have; one is read as NIBRS when it starts like a segment.
+FLAT_SUFFIXES = (".nibrs", ".txt", ".dat")
+
+
+def nibrs_kind(path: Path) -> str | None:
+    """XML or FLAT when the file is NIBRS, else None."""
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        return XML
+    if suffix == ".nibrs":
+        return FLAT
+    if suffix in FLAT_SUFFIXES:
+        try:
+            with path.open("rb") as f:
+                return FLAT if looks_like_flat_file(f.read(16)) else None
+        except OSError:
+            return None
+    return None
+
+
+def contacts_beside(path: Path) -> Path:
+    return path.with_name(path.name[: -len(path.suffix)] + CONTACTS_SUFFIX)
+
+
+def is_contacts_file(path: Path) -> bool:
+    return path.name.lower().endswith(CONTACTS_SUFFIX)
+
+
+def read_nibrs_file(agency: Agency, path: Path, kind: str, contacts: Path) -> Reading:
+    """The file's incidents merged with the contacts feed, read before any is stored."""
+    try:
+        data, contacts_data = path.read_bytes(), contacts.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {exc.filename}: {exc.strerror or exc}") from exc
+    if kind == XML:
+        incidents = read_nibrs_xml(data, settings.NIBRS_SCHEMA)
+    else:
+        incidents = read_nibrs_flat(data)
+    return records_for(agency, incidents, read_contacts_csv(contacts_data))
