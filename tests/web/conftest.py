@@ -54,6 +54,15 @@ def admin_data(agency: Agency) -> Agency:
     ImportFile.objects.create(
         agency=agency, name="reports.jsonl", sha256="0" * 64, status="done", summary={}
     )
+    from victim_notify.intake.models import DatabaseFeed
+
+    DatabaseFeed.objects.create(
+        agency=agency,
+        name="RMS view",
+        database_url="postgresql+psycopg://notify:s3cret@rms-db/rms",
+        view="vn_people",
+        changed_column="changed_at",
+    )
     enqueue_due_jobs()
     Group.objects.create(name="Victim services")
     from victim_notify.messages.delivery import record_status

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connection, models
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -259,3 +259,36 @@ def test_a_legal_hold_is_not_an_admin_field(agency, admin_client):
     report = Report.objects.get()
     form = admin_client.get(_url(Report, "change", quote(report.pk))).context["adminform"].form
     assert not {"legal_hold", "legal_hold_reason", "purged_at"} & set(form.fields)
+
+
+def test_a_database_feeds_url_is_stored_encrypted_and_never_shown_again(agency, admin_client):
+    from victim_notify.intake.models import DatabaseFeed
+
+    form = {
+        "agency": agency.pk,
+        "name": "RMS view",
+        "purpose": "reports",
+        "database_url": "mysql+pymysql://notify:s3cret@rms-db/rms",
+        "view": "vn_people",
+        "changed_column": "changed_at",
+        "settle_seconds": 30,
+        "poll_seconds": 30,
+        "enabled": "on",
+    }
+    assert admin_client.post(_url(DatabaseFeed, "add"), form).status_code == 302
+    feed = DatabaseFeed.objects.get()
+    assert feed.database_url == form["database_url"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT database_url FROM intake_databasefeed")
+        assert "s3cret" not in cursor.fetchone()[0]
+
+    page = admin_client.get(_url(DatabaseFeed, "change", feed.pk)).content.decode()
+    assert "s3cret" not in page
+    kept = form | {"database_url": "", "poll_seconds": 60}
+    assert admin_client.post(_url(DatabaseFeed, "change", feed.pk), kept).status_code == 302
+    feed.refresh_from_db()
+    assert feed.poll_seconds == 60 and feed.database_url == form["database_url"]
+
+    bad = form | {"name": "Other", "database_url": "not a url"}
+    refused = admin_client.post(_url(DatabaseFeed, "add"), bad)
+    assert "Not a database URL" in refused.content.decode()

@@ -1,9 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from victim_notify.intake.models import (
+    DatabaseFeed,
     ImportFile,
     Party,
     QuarantinedRecord,
@@ -155,3 +159,52 @@ class ImportFileAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Rows are made by the importer; an add form here has nothing to fill in.
         return False
+
+
+class DatabaseFeedForm(forms.ModelForm):
+    # The URL holds the account's password: it is never shown again, and left blank it stays.
+    database_url = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=DatabaseFeed._meta.get_field("database_url").help_text
+        + " Leave blank to keep the one saved.",
+    )
+
+    class Meta:
+        model = DatabaseFeed
+        fields = [
+            "agency",
+            "name",
+            "purpose",
+            "database_url",
+            "view",
+            "mapping",
+            "changed_column",
+            "settle_seconds",
+            "poll_seconds",
+            "enabled",
+            "high_water_changed",
+            "high_water_key",
+        ]
+
+    def clean_database_url(self) -> str:
+        url = self.cleaned_data["database_url"] or (
+            self.instance.database_url if self.instance.pk else ""
+        )
+        if not url:
+            raise forms.ValidationError("Required.")
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise forms.ValidationError(
+                "Not a database URL, e.g. postgresql+psycopg://user:secret@host/db"
+            ) from None
+        return url
+
+
+@admin.register(DatabaseFeed)
+class DatabaseFeedAdmin(admin.ModelAdmin):
+    form = DatabaseFeedForm
+    list_display = ["name", "agency", "purpose", "view", "enabled", "last_polled_at", "last_error"]
+    list_filter = ["agency", "purpose", "enabled"]
+    readonly_fields = ["polling_until", "last_polled_at", "last_error"]

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from victim_notify.agencies.models import Agency
+from victim_notify.intake.connectors.database import FeedError
 from victim_notify.intake.connectors.mapped_csv import (
     FILE_SUFFIXES,
     mapping_for,
@@ -31,6 +32,7 @@ from victim_notify.intake.connectors.nibrs import Reading
 from victim_notify.intake.connectors.nibrs_files import (
     FLAT_SUFFIXES,
     contacts_beside,
+    contacts_view,
     is_contacts_file,
     nibrs_kind,
     read_nibrs_file,
@@ -104,13 +106,13 @@ def records_in(agency: Agency, path: Path) -> Reading:
         return Reading(read_mapped_file(path, mapping))
     kind = nibrs_kind(path)
     if kind is not None:
-        contacts = contacts_beside(path)
-        if not contacts.exists():
+        beside = contacts_beside(path)
+        if not beside.exists() and contacts_view(agency) is None:
             raise UnreadableFile(
-                f"NIBRS carries no names or phones, and no contacts file {contacts.name} came "
-                f"with it within {CONTACTS_WAIT.seconds // 60} minutes: drop both again"
+                f"NIBRS carries no names or phones, and no contacts file {beside.name} "
+                f"came with it within {CONTACTS_WAIT.seconds // 60} minutes: drop both again"
             )
-        return read_nibrs_file(agency, path, kind, contacts)
+        return read_nibrs_file(agency, path, kind, beside if beside.exists() else None)
     if path.suffix.lower() not in {".jsonl", ".csv"}:
         raise UnreadableFile(
             f"no CSV mapping of this agency is for files named like {path.name!r}, and it is "
@@ -124,7 +126,7 @@ def _waiting_for_contacts(agency: Agency, path: Path) -> bool:
     """A NIBRS file whose contacts file has not come yet, for a while."""
     if mapping_for(agency, path.name) or not nibrs_kind(path):
         return False
-    if contacts_beside(path).exists():
+    if contacts_beside(path).exists() or contacts_view(agency) is not None:
         return False
     return time.time() - path.stat().st_mtime < CONTACTS_WAIT.total_seconds()
 
@@ -176,6 +178,12 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
         except UnreadableFile as exc:
             summary = {"error": str(exc)}
             job.status, folder = "rejected", "rejected"
+        except FeedError as exc:  # the contacts view is down: the file is for a later round
+            log.warning(
+                "contacts view cannot be read", extra={"file": path.name, "error": str(exc)}
+            )
+            job.delete()
+            continue
         lists = ("quarantined", "warnings", "passed_over")
         job.summary = {k: v for k, v in summary.items() if k not in lists} | {
             "quarantined": len(summary.get("quarantined", []))

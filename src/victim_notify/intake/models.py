@@ -18,6 +18,7 @@ class Source(models.TextChoices):
     API = "api", _("API")
     FILE = "file", _("File")
     SIMULATOR = "simulator", _("Simulated feed")
+    DATABASE = "database", _("Database view")
     REPLAY = "replay", _("Replayed from quarantine")
 
 
@@ -303,6 +304,72 @@ class CsvMapping(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["agency", "name"], name="csv_mapping_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeedPurpose(models.TextChoices):
+    REPORTS = "reports", _("Reports, read as they change")
+    CONTACTS = "contacts", _("Contacts for NIBRS files")
+
+
+class DatabaseFeed(models.Model):
+    """A view in a database of the agency's (PostgreSQL or MariaDB) that Victim Notify reads.
+
+    Reports: one row per person on a report, in our CSV columns or through a CSV mapping; the
+    worker reads the reports changed since the high-water mark (the change time and report
+    number of the last report read), each with all its rows. Contacts: the contacts feed of
+    NIBRS files, in the contacts columns, looked up by incident number."""
+
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="database_feeds"
+    )
+    name = models.CharField(max_length=100, help_text="For people, e.g. 'RMS reporting view'.")
+    purpose = models.CharField(
+        max_length=10, choices=FeedPurpose.choices, default=FeedPurpose.REPORTS
+    )
+    database_url = EncryptedTextField(
+        help_text="e.g. postgresql+psycopg://notify:secret@rms-db/rms or "
+        "mysql+pymysql://notify:secret@rms-db/rms; a read-only account is enough."
+    )
+    view = models.CharField(max_length=200, help_text="The view (or table), e.g. rms.vn_people.")
+    mapping = models.ForeignKey(
+        CsvMapping,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="How the view's columns read as ours; none when it has our CSV columns.",
+    )
+    changed_column = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Reports: the time each row last changed (set by the RMS on every change).",
+    )
+    settle_seconds = models.PositiveIntegerField(
+        default=30,
+        help_text="Reports: rows are read once they are this old, so a change still being "
+        "committed is not passed by; keep it above the RMS's longest transaction.",
+    )
+    poll_seconds = models.PositiveIntegerField(default=30)
+    enabled = models.BooleanField(default=True)
+    high_water_changed = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Reports: rows changed after this (ISO 8601) are read next; blank starts "
+        "from the first poll.",
+    )
+    high_water_key = models.CharField(
+        max_length=40, blank=True, help_text="Reports: the last report read at that time."
+    )
+    polling_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="database_feed_name_once")
         ]
 
     def __str__(self) -> str:

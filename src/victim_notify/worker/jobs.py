@@ -12,6 +12,7 @@ from typing import Any
 
 from django_tasks import task
 
+from victim_notify.intake.connectors.database import poll_due_feeds
 from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.messages.sender import expire_overdue, recover_stale_leases
 from victim_notify.providers import rate
@@ -31,6 +32,11 @@ def expire_old_messages() -> int:
 @task()
 def import_dropped_files() -> list[dict[str, Any]]:
     return import_waiting_files()
+
+
+@task()
+def poll_database_feeds() -> list[dict[str, Any]]:
+    return poll_due_feeds()
 
 
 @task()
@@ -96,6 +102,7 @@ PERIODIC_JOBS = [
     PeriodicJob("recover_leases", dt.timedelta(seconds=30), recover_leases),
     PeriodicJob("expire_old_messages", dt.timedelta(minutes=1), expire_old_messages),
     PeriodicJob("import_dropped_files", dt.timedelta(seconds=10), import_dropped_files),
+    PeriodicJob("poll_database_feeds", dt.timedelta(seconds=10), poll_database_feeds),
     PeriodicJob("prune_schedule", dt.timedelta(hours=6), prune_schedule),
     PeriodicJob("check_providers", dt.timedelta(seconds=15), check_providers),
     PeriodicJob("prune_rate_windows", dt.timedelta(hours=1), prune_rate_windows),

@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 
+from victim_notify.intake.connectors.database import poll_due_feeds
 from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.messages.models import Notification, Status
 from victim_notify.messages.sender import expire_overdue, recover_stale_leases, send_due
@@ -173,6 +174,7 @@ class Worker:
         recover_stale_leases()
         expire_overdue()
         import_waiting_files()
+        poll_due_feeds()
         TaskWorker(
             queue_names=["*"],
             interval=0,

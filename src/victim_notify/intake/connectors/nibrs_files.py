@@ -1,5 +1,5 @@
-"""NIBRS files as they arrive (XML or flat), each with its contacts feed beside it:
-`X.xml` or `X.txt` comes with `X.contacts.csv`."""
+"""NIBRS files as they arrive (XML or flat), each with its contacts feed: beside it (`X.xml`
+or `X.txt` comes with `X.contacts.csv`), or looked up in the agency's contacts view."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from django.conf import settings
 
 from victim_notify.agencies.models import Agency
 from victim_notify.intake.connectors.contacts import read_contacts_csv
+from victim_notify.intake.connectors.database import contacts_for
 from victim_notify.intake.connectors.nibrs import Reading, records_for
 from victim_notify.intake.connectors.nibrs_flat import looks_like_flat_file, read_nibrs_flat
 from victim_notify.intake.connectors.nibrs_xml import read_nibrs_xml
 from victim_notify.intake.files import UnreadableFile
+from victim_notify.intake.models import DatabaseFeed, FeedPurpose
 
 XML, FLAT = "nibrs-xml", "nibrs-flat"
 CONTACTS_SUFFIX = ".contacts.csv"
@@ -44,14 +46,33 @@ def is_contacts_file(path: Path) -> bool:
     return path.name.lower().endswith(CONTACTS_SUFFIX)
 
 
-def read_nibrs_file(agency: Agency, path: Path, kind: str, contacts: Path) -> Reading:
-    """The file's incidents merged with the contacts feed, read before any is stored."""
+def contacts_view(agency: Agency) -> DatabaseFeed | None:
+    """The agency's contacts view, when it has one."""
+    feeds = DatabaseFeed.objects.filter(agency=agency, purpose=FeedPurpose.CONTACTS, enabled=True)
+    return feeds.order_by("name").first()
+
+
+def read_nibrs_file(agency: Agency, path: Path, kind: str, contacts: Path | None) -> Reading:
+    """The file's incidents merged with the contacts feed (the file given, else the agency's
+    contacts view), read before any is stored. A view that cannot be reached raises
+    `database.FeedError`: the file is for later, not refused."""
     try:
-        data, contacts_data = path.read_bytes(), contacts.read_bytes()
+        data = path.read_bytes()
+        contacts_data = contacts.read_bytes() if contacts is not None else None
     except OSError as exc:
         raise UnreadableFile(f"cannot read {exc.filename}: {exc.strerror or exc}") from exc
     if kind == XML:
         incidents = read_nibrs_xml(data, settings.NIBRS_SCHEMA)
     else:
         incidents = read_nibrs_flat(data)
-    return records_for(agency, incidents, read_contacts_csv(contacts_data))
+    if contacts_data is not None:
+        book = read_contacts_csv(contacts_data)
+    else:
+        view = contacts_view(agency)
+        if view is None:
+            raise UnreadableFile(
+                f"NIBRS carries no names or phones: it needs its contacts file "
+                f"({contacts_beside(path).name}) or a contacts view of the agency's"
+            )
+        book = contacts_for(view, [incident.number for incident in incidents])
+    return records_for(agency, incidents, book)

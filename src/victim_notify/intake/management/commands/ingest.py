@@ -11,12 +11,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from victim_notify.agencies.models import Agency
+from victim_notify.intake.connectors.database import FeedError
 from victim_notify.intake.connectors.mapped_csv import mapping_for, read_mapped_file
 from victim_notify.intake.connectors.nibrs import Reading
 from victim_notify.intake.connectors.nibrs_files import (
     FLAT,
     XML,
     contacts_beside,
+    contacts_view,
     nibrs_kind,
     read_nibrs_file,
 )
@@ -75,18 +77,22 @@ class Command(BaseCommand):
             kind = nibrs_kind(path)
         try:
             if kind is not None:
+                if options["contacts"] and not options["contacts"].exists():
+                    raise CommandError(f"no contacts file {options['contacts']}")
                 contacts: Path = options["contacts"] or contacts_beside(path)
-                if not contacts.exists():
+                if not contacts.exists() and contacts_view(agency) is None:
                     raise CommandError(
-                        f"{path}: NIBRS carries no names or phones; give the contacts feed with "
-                        f"--contacts FILE (no {contacts.name} beside it)"
+                        f"{path}: NIBRS carries no names or phones; give the contacts feed "
+                        f"with --contacts FILE (no {contacts.name} beside it, and the agency "
+                        "has no contacts view)"
                     )
-                reading = read_nibrs_file(agency, path, kind, contacts)
+                given = contacts if contacts.exists() else None
+                reading = read_nibrs_file(agency, path, kind, given)
             elif mapping is not None:
                 reading = Reading(read_mapped_file(path, mapping))
             else:
                 reading = Reading(read_records(path, options["format"]))
-        except UnreadableFile as exc:
+        except (UnreadableFile, FeedError) as exc:
             raise CommandError(f"{path}: {exc}") from exc
         take_in = dry_run if options["dry_run"] else ingest
         summary = take_in(agency, reading.records, source=Source.FILE, source_name=path.name)
