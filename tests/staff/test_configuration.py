@@ -42,6 +42,8 @@ def agency_form(agency: Agency, **changes: Any) -> dict[str, Any]:
         "notify_reporting_parties": "on",
         "intake_quiet_day_hours": agency.intake_quiet_day_hours,
         "intake_quiet_night_hours": agency.intake_quiet_night_hours,
+        "call_wait_minutes": ", ".join(f"{k}={v}" for k, v in agency.call_wait_minutes.items()),
+        "call_natures_not_texted": ", ".join(agency.call_natures_not_texted),
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -173,6 +175,7 @@ def test_agency_settings_change_is_saved_audited_and_seen_by_the_cached_config(
         ({"quiet_hours_start": "21:00", "quiet_hours_end": "21:00"}, "same as the start"),
         ({"dv_relationship_codes": "SE, BOYFRIEND"}, "BOYFRIEND"),
         ({"sms_segment_cap": "0"}, "greater than or equal to 1"),
+        ({"call_wait_minutes": "3=thirty"}, "Write priority=minutes"),
     ],
 )
 def test_bad_agency_settings_show_a_field_error_and_save_nothing(
@@ -185,6 +188,26 @@ def test_bad_agency_settings_show_a_field_error_and_save_nothing(
     assert fresh.quiet_hours_start is None and fresh.sms_segment_cap == 6
     assert fresh.dv_relationship_codes == agency.dv_relationship_codes
     assert not audits("config.agency_changed")
+
+
+def test_caller_texts_are_turned_on_with_waits_by_priority_and_quiet_call_types(
+    signed_in: SignIn, agency: Agency
+) -> None:
+    form = agency_form(
+        agency,
+        call_texts_enabled="on",
+        call_wait_minutes="P2=15, 3=40",
+        call_natures_not_texted="DV, Family fight,, DV",
+    )
+    client = signed_in(Role.SUPERVISOR)
+    response = client.post(reverse("staff:config-agency"), form)
+    assert response.status_code == 302
+    fresh = Agency.objects.get(pk=agency.pk)
+    assert fresh.call_texts_enabled
+    assert fresh.call_wait_minutes == {"2": 15, "3": 40}
+    assert fresh.call_natures_not_texted == ["DV", "Family fight"]
+    page = client.get(reverse("staff:config-agency")).content.decode()
+    assert 'value="2=15, 3=40"' in page
 
 
 # Offense codes.

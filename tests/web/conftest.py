@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from tests.conftest import make_record
 from victim_notify.agencies.models import Agency, ApiToken
@@ -54,7 +55,10 @@ def admin_data(agency: Agency) -> Agency:
     ImportFile.objects.create(
         agency=agency, name="reports.jsonl", sha256="0" * 64, status="done", summary={}
     )
+    from victim_notify.calls.models import Call
     from victim_notify.intake.models import DatabaseFeed
+
+    Call.objects.create(agency=agency, call_number="C26-000001", received_at=timezone.now())
 
     DatabaseFeed.objects.create(
         agency=agency,

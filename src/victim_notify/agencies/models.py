@@ -60,6 +60,27 @@ def _default_dv_relationships() -> list[str]:
     return list(DEFAULT_DV_RELATIONSHIPS)
 
 
+def _default_call_waits() -> dict[str, int]:
+    return {"3": 30, "4": 45, "5": 60}
+
+
+def _default_quiet_natures() -> list[str]:
+    return [
+        "DV",
+        "DOMESTIC",
+        "FAMILY",
+        "SEXUAL",
+        "RAPE",
+        "CHILD",
+        "ABUSE",
+        "STALKING",
+        "TRAFFICKING",
+        "WELFARE",
+        "SUICIDE",
+        "DEATH",
+    ]
+
+
 def _default_approved_statuses() -> list[str]:
     return ["approved"]
 
@@ -156,6 +177,23 @@ class Agency(models.Model):
     notify_businesses = models.BooleanField(default=False)
     notify_reporting_parties = models.BooleanField(default=True)
 
+    # Callers: texts about their call for service, from the dispatch system (CAD).
+    call_texts_enabled = models.BooleanField(
+        default=False, help_text="Text callers while their call waits, and when it closes."
+    )
+    call_wait_minutes = models.JSONField(
+        default=_default_call_waits,
+        blank=True,
+        help_text="Priority → minutes without a unit sent after which the caller is told the "
+        'wait will be long, e.g. {"3": 30, "4": 45}. A priority not listed gets no such text.',
+    )
+    call_natures_not_texted = models.JSONField(
+        default=_default_quiet_natures,
+        blank=True,
+        help_text="Words in a call type that mean the caller is never texted (the phone may "
+        "be the suspect's), matched as whole words in any case.",
+    )
+
     # Watching the feeds: a silently stopped RMS export is the most common real failure.
     intake_quiet_day_hours = models.PositiveSmallIntegerField(
         default=4,
@@ -205,6 +243,17 @@ class Agency(models.Model):
             raise ValidationError(
                 {"approved_statuses": 'A list of status names, e.g. ["approved"].'}
             )
+        if not isinstance(self.call_wait_minutes, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and 0 <= v <= 24 * 60
+            for k, v in self.call_wait_minutes.items()
+        ):
+            raise ValidationError(
+                {"call_wait_minutes": 'Priority → minutes (0 to 1440), e.g. {"3": 30}.'}
+            )
+        if not isinstance(self.call_natures_not_texted, list) or not all(
+            isinstance(w, str) and w.strip() for w in self.call_natures_not_texted
+        ):
+            raise ValidationError({"call_natures_not_texted": 'A list of words, e.g. ["DV"].'})
         if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
             raise ValidationError("Quiet hours need both a start and an end, or neither.")
         if not self.public_base_url.startswith("https://") and not settings.DEBUG:

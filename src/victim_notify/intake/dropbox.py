@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from victim_notify.agencies.models import Agency
+from victim_notify.calls.files import is_calls_file, take_in_calls_file
 from victim_notify.intake.connectors.database import FeedError
 from victim_notify.intake.connectors.mapped_csv import (
     FILE_SUFFIXES,
@@ -48,7 +49,7 @@ STALE_RUN = dt.timedelta(minutes=10)  # an import left 'running' this long died;
 # How long a NIBRS file waits for its contacts file before it is set aside.
 CONTACTS_WAIT = dt.timedelta(minutes=15)
 # The documented formats, what RMS exports read through a CSV mapping may be named, and NIBRS.
-SUFFIXES = {".jsonl", ".xml", *FILE_SUFFIXES, *FLAT_SUFFIXES}
+SUFFIXES = {".jsonl", ".xml", ".json", *FILE_SUFFIXES, *FLAT_SUFFIXES}
 
 
 def waiting_files(drop_dir: Path) -> list[tuple[str, Path]]:
@@ -168,12 +169,16 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
                     pass  # another worker set the same copy aside first
             continue
         try:
-            reading = records_in(agency, path)
-            summary: dict[str, Any] = ingest(
-                agency, reading.records, source=Source.FILE, source_name=path.name
-            ).as_dict()
-            if reading.passed_over:
-                summary["passed_over"] = reading.passed_over
+            summary: dict[str, Any]
+            if is_calls_file(path):
+                summary = take_in_calls_file(agency, path).as_dict()
+            else:
+                reading = records_in(agency, path)
+                summary = ingest(
+                    agency, reading.records, source=Source.FILE, source_name=path.name
+                ).as_dict()
+                if reading.passed_over:
+                    summary["passed_over"] = reading.passed_over
             job.status, folder = "done", "done"
         except UnreadableFile as exc:
             summary = {"error": str(exc)}
@@ -184,9 +189,9 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
             )
             job.delete()
             continue
-        lists = ("quarantined", "warnings", "passed_over")
+        lists = ("quarantined", "warnings", "passed_over", "rejected")
         job.summary = {k: v for k, v in summary.items() if k not in lists} | {
-            "quarantined": len(summary.get("quarantined", []))
+            "quarantined": len(summary.get("quarantined", summary.get("rejected", [])))
         }
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "summary", "finished_at"])

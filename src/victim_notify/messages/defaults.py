@@ -30,6 +30,8 @@ def install_default_templates(agency: Agency, languages: list[str] | None = None
     for kind in [k for k in MessageKind.values if (DEFAULTS_DIR / k).is_dir()]:
         for channel in ("sms", "email"):
             for language in languages or SHIPPED_LANGUAGES:
+                if not any((DEFAULTS_DIR / kind).glob(f"{channel}.*.text.j2")):
+                    continue  # e.g. texts to a caller, who is only known by phone
                 if MessageTemplate.objects.filter(
                     agency=agency, kind=kind, channel=channel, language=language
                 ).exists():

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from victim_notify.agencies.config import cached_config
 from victim_notify.contacts.models import Contact, OptOut
 from victim_notify.intake.models import Party, Report
-from victim_notify.messages.models import REPLY_KINDS, SURVEY_KINDS, MessageKind, Notification
+from victim_notify.messages.models import (
+    CALL_KINDS,
+    REPLY_KINDS,
+    SURVEY_KINDS,
+    MessageKind,
+    Notification,
+)
 from victim_notify.messages.render import facts_key
 from victim_notify.messages.schedule import quiet_hours, snapshot
 from victim_notify.messages.timing import hold_for_quiet_hours
@@ -73,7 +79,10 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
     surveys = [n for n in notes if n.kind in SURVEY_KINDS]
     if surveys:
         verdicts.update(_recheck_surveys(surveys, now))
-    notes = [n for n in notes if n.kind not in ANSWER_KINDS | SURVEY_KINDS]
+    calls = [n for n in notes if n.kind in CALL_KINDS]
+    if calls:
+        verdicts.update(_recheck_calls(calls, now))
+    notes = [n for n in notes if n.kind not in ANSWER_KINDS | SURVEY_KINDS | CALL_KINDS]
     if not notes:
         return verdicts
     report_ids = {n.report_id for n in notes if n.report_id is not None}
@@ -130,6 +139,36 @@ def _recheck_answers(notes: list[Notification], now: dt.datetime) -> dict[object
             verdicts[note.pk] = Verdict("expire", ("expired",))
         elif note.kind in _STOPPED_BY_OPT_OUT and (note.agency_id, note.contact_id) in opted_out:
             verdicts[note.pk] = Verdict("cancel", ("opted_out",))
+        else:
+            verdicts[note.pk] = SEND
+    return verdicts
+
+
+def _recheck_calls(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict]:
+    """Texts to a caller: stopped by an opt-out, by CAD flagging the caller or the agency
+    turning call texts off since, and the waiting text by a unit sent in between. They are
+    about a call happening now, so quiet hours do not hold them."""
+    from victim_notify.calls.intake import withheld
+    from victim_notify.calls.models import Call
+
+    opted_out = set(
+        OptOut.objects.filter(
+            revoked_at=None, contact_id__in={n.contact_id for n in notes}
+        ).values_list("agency_id", "contact_id")
+    )
+    calls = Call.objects.in_bulk({int(n.facts_key.split(":")[1]) for n in notes})
+    verdicts: dict[object, Verdict] = {}
+    for note in notes:
+        call = calls.get(int(note.facts_key.split(":")[1]))
+        reason = withheld(call, cached_config(note.agency_id)) if call else "call_gone"
+        if now >= note.expires_at:
+            verdicts[note.pk] = Verdict("expire", ("expired",))
+        elif (note.agency_id, note.contact_id) in opted_out:
+            verdicts[note.pk] = Verdict("cancel", ("opted_out",))
+        elif reason:
+            verdicts[note.pk] = Verdict("cancel", (reason,))
+        elif note.kind == MessageKind.CALL_RECEIVED and call is not None and call.answered:
+            verdicts[note.pk] = Verdict("cancel", ("unit_sent",))
         else:
             verdicts[note.pk] = SEND
     return verdicts

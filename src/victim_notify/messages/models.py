@@ -27,6 +27,8 @@ class MessageKind(models.TextChoices):
     SURVEY_QUESTION = "survey_question", _("Survey question")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation (email, with the web form)")
     SURVEY_THANKS = "survey_thanks", _("Thanks for answering the survey")
+    CALL_RECEIVED = "call_received", _("Caller: the call is waiting (CAD)")
+    CALL_CLOSED = "call_closed", _("Caller: the call is closed (CAD)")
 
 
 # Answers to something a person just sent us: they go at once, quiet hours or not.
@@ -44,6 +46,8 @@ REPLY_KINDS = frozenset(
 # What an experiment may withhold from Group B. Answers to what people write, the notices the
 # law requires and the survey itself go to everyone.
 EXPERIMENTAL_KINDS = frozenset({MessageKind.REPORT_FILED})
+# Texts to a caller about their call for service, keyed to the call, not to a report.
+CALL_KINDS = frozenset({MessageKind.CALL_RECEIVED, MessageKind.CALL_CLOSED})
 SURVEY_KINDS = frozenset(
     {MessageKind.SURVEY_QUESTION, MessageKind.SURVEY_INVITATION, MessageKind.SURVEY_THANKS}
 )

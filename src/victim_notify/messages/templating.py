@@ -69,12 +69,27 @@ ANSWER_PLACEHOLDERS: dict[str, str] = {
     "section_name": "That report's investigative section (may be empty)",
     "section_phone": "That report's investigative section phone (may be empty)",
 }
-# Answers that must point to 911: someone who writes to us may be in danger now.
-MUST_NAME_911 = {"help", "auto_reply", "urgent_answer"}
+# Texts to a caller about their call for service (CAD).
+CALL_PLACEHOLDERS: dict[str, str] = {
+    "agency_name": "The agency's full name",
+    "agency_short_name": "The agency's short name",
+    "agency_phone": "The agency's non-emergency line",
+    "call_number": "The CAD incident number the caller was given",
+    "received_time": "When the call came in (hours:minutes, local time)",
+    "wait_minutes": "The agency's minutes for the call's priority",
+    "report_number": "The report taken, if any (may be empty)",
+}
+# Messages that must point to 911: someone who writes to us, or waits for officers, may be in
+# danger now.
+MUST_NAME_911 = {"help", "auto_reply", "urgent_answer", "call_received", "call_closed"}
 
 
 def placeholders_for(kind: str) -> dict[str, str]:
-    return PLACEHOLDERS if kind == "report_filed" else ANSWER_PLACEHOLDERS
+    if kind == "report_filed":
+        return PLACEHOLDERS
+    if kind in {"call_received", "call_closed"}:
+        return CALL_PLACEHOLDERS
+    return ANSWER_PLACEHOLDERS
 
 
 # What a message template may do to a value. Nothing here can make a string much longer than

@@ -21,9 +21,10 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from victim_notify.agencies.models import Agency
+from victim_notify.calls.models import Call
 from victim_notify.contacts.models import Contact
 from victim_notify.intake.models import Party, QuarantinedRecord, Report, ReportVersion
-from victim_notify.messages.models import Notification
+from victim_notify.messages.models import CALL_KINDS, Notification
 from victim_notify.providers.models import DevOutboxMessage
 from victim_notify.replies.models import InboundMessage
 from victim_notify.surveys.models import Participant, Response
@@ -36,6 +37,7 @@ BATCH = 200
 @dataclass
 class PurgeCounts:
     reports: int = 0
+    calls: int = 0
     held: int = 0
     parties: int = 0
     notifications: int = 0
@@ -86,6 +88,7 @@ def purge(now: dt.datetime | None = None, *, dry_run: bool = False) -> PurgeCoun
             continue
         for start in range(0, len(due), BATCH):
             _purge_reports(due[start : start + BATCH], now, counts)
+        _purge_calls(agency, now, counts)
         with transaction.atomic():
             held_records = _old_quarantine(agency, now)
             counts.quarantined += QuarantinedRecord.objects.filter(pk__in=held_records).update(
@@ -171,6 +174,29 @@ def _purge_reports(ids: list[int], now: dt.datetime, counts: PurgeCounts) -> Non
         counts.contacts += _forget_contacts(contact_ids)
 
 
+def _purge_calls(agency: Agency, now: dt.datetime, counts: PurgeCounts) -> None:
+    """Calls for service past the same period as reports: the caller's phone and the texts go;
+    the call's times stay, for counts."""
+    cutoff = now - dt.timedelta(days=agency.retain_reports_days)
+    due = list(
+        Call.objects.filter(agency=agency, purged_at=None, updated_at__lt=cutoff).values_list(
+            "pk", "caller_phone_id"
+        )
+    )
+    for start in range(0, len(due), BATCH):
+        batch = due[start : start + BATCH]
+        ids = [pk for pk, _ in batch]
+        keys = [f"call:{pk}:{kind}" for pk in ids for kind in CALL_KINDS]
+        with transaction.atomic():
+            notes = Notification.objects.filter(agency=agency, facts_key__in=keys)
+            contact_ids = {c for _, c in batch if c} | set(
+                notes.values_list("contact_id", flat=True)
+            )
+            counts.notifications += notes.update(subject="", body="", html="")
+            counts.calls += Call.objects.filter(pk__in=ids).update(caller_phone=None, purged_at=now)
+            counts.contacts += _forget_contacts(contact_ids)
+
+
 def _forget_contacts(contact_ids: set[int]) -> int:
     """Empty the value of contacts nothing still live needs; the blind index stays, and with
     it every opt-out."""
@@ -184,6 +210,10 @@ def _forget_contacts(contact_ids: set[int]) -> int:
         .distinct()
         .iterator()
     )
-    still_needed = {c for pair in needed for c in pair if c}
+    still_needed = {c for pair in needed for c in pair if c} | set(
+        Call.objects.filter(purged_at=None, caller_phone_id__in=contact_ids).values_list(
+            "caller_phone_id", flat=True
+        )
+    )
     gone = [c for c in contact_ids if c not in still_needed]
     return Contact.objects.filter(pk__in=gone).update(value="")

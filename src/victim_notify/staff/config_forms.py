@@ -66,6 +66,23 @@ class _ConfigForm(forms.ModelForm):
 
 
 class AgencySettingsForm(_ConfigForm):
+    call_wait_minutes = forms.CharField(
+        required=False,
+        label=_("Text a waiting caller after (minutes, by priority)"),
+        help_text=_(
+            "Priority=minutes pairs separated by commas, e.g. 3=30, 4=45. A priority not "
+            "listed gets no waiting text."
+        ),
+    )
+    call_natures_not_texted = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Call types whose callers are never texted"),
+        help_text=_(
+            "Words separated by commas, matched as whole words in the call type, e.g. DV, "
+            "DOMESTIC. The phone may be a suspect's."
+        ),
+    )
     excluded_categories = forms.MultipleChoiceField(
         choices=list(CATEGORY_LABELS.items()),
         widget=forms.CheckboxSelectMultiple,
@@ -99,6 +116,9 @@ class AgencySettingsForm(_ConfigForm):
             "notify_reporting_parties",
             "intake_quiet_day_hours",
             "intake_quiet_night_hours",
+            "call_texts_enabled",
+            "call_wait_minutes",
+            "call_natures_not_texted",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -116,6 +136,7 @@ class AgencySettingsForm(_ConfigForm):
             "adult_age": _("Adult age"),
             "notify_businesses": _("Write to businesses that are victims"),
             "notify_reporting_parties": _("Write to reporting parties"),
+            "call_texts_enabled": _("Text callers about their call (from CAD)"),
             "intake_quiet_day_hours": _("Alarm after a quiet feed, by day (hours)"),
             "intake_quiet_night_hours": _("Alarm after a quiet feed, at night (hours)"),
         }
@@ -145,10 +166,32 @@ class AgencySettingsForm(_ConfigForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial["dv_relationship_codes"] = ", ".join(self.instance.dv_relationship_codes)
+        self.initial["call_wait_minutes"] = ", ".join(
+            f"{k}={v}" for k, v in sorted(self.instance.call_wait_minutes.items())
+        )
+        self.initial["call_natures_not_texted"] = ", ".join(self.instance.call_natures_not_texted)
         for name in ("max_message_age_hours", "sms_segment_cap", "adult_age"):
             self.fields[name].validators.append(MinValueValidator(1))
         self.fields["sms_segment_cap"].validators.append(MaxValueValidator(10))
         self.fields["adult_age"].validators.append(MaxValueValidator(25))
+
+    def clean_call_wait_minutes(self) -> dict[str, int]:
+        waits: dict[str, int] = {}
+        for pair in re.split(r"[,;\n]+", self.cleaned_data["call_wait_minutes"]):
+            if not pair.strip():
+                continue
+            priority, _sep, minutes = pair.partition("=")
+            if not priority.strip() or not minutes.strip().isdigit() or int(minutes) > 1440:
+                raise ValidationError(
+                    _("Write priority=minutes (0 to 1440), e.g. 3=30: %(pair)s"),
+                    params={"pair": pair.strip()},
+                )
+            waits[priority.strip().upper().lstrip("P")] = int(minutes)
+        return waits
+
+    def clean_call_natures_not_texted(self) -> list[str]:
+        words = re.split(r"[,;\n]+", self.cleaned_data["call_natures_not_texted"])
+        return list(dict.fromkeys(w.strip() for w in words if w.strip()))
 
     def clean_dv_relationship_codes(self) -> list[str]:
         codes = [c for c in re.split(r"[\s,;]+", self.cleaned_data["dv_relationship_codes"]) if c]

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from victim_notify.agencies.models import Agency
+from victim_notify.calls.files import is_calls_file, take_in_calls_file
 from victim_notify.intake.connectors.database import FeedError
 from victim_notify.intake.connectors.mapped_csv import mapping_for, read_mapped_file
 from victim_notify.intake.connectors.nibrs import Reading
@@ -65,6 +66,16 @@ class Command(BaseCommand):
         except Agency.DoesNotExist:
             raise CommandError(f"no agency with slug {options['agency']!r}") from None
         path: Path = options["path"]
+        if is_calls_file(path):
+            if options["dry_run"]:
+                raise CommandError("--dry-run is for reports, not for calls")
+            try:
+                calls = take_in_calls_file(agency, path)
+            except UnreadableFile as exc:
+                raise CommandError(f"{path}: {exc}") from exc
+            out = {"file": str(path), "calls": True} | calls.as_dict()
+            self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))
+            return
         mapping = None
         if options["mapping"]:
             mapping = CsvMapping.objects.filter(agency=agency, name=options["mapping"]).first()

@@ -1,0 +1,90 @@
+"""POST /api/v1/calls: CAD pushes what it knows of a call for service (an EIDO, or a batch)."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from ninja import Router, Schema
+
+from victim_notify.api import problem
+from victim_notify.calls.intake import take_in
+from victim_notify.calls.snapshots import from_eido
+
+router = Router(tags=["calls"])
+
+
+class Problem(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+
+
+class CallSummary(Schema):
+    received: int
+    new: int
+    updated: int
+    unchanged: int
+    stale: int
+    texts_queued: int
+    rejected: list[dict[str, object]]
+
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "description": "An EIDO (NENA-STA-021) object, or an array of them; see "
+                    "docs/intake.md for the members read.",
+                    "oneOf": [
+                        {"type": "object"},
+                        {"type": "array", "items": {"type": "object"}, "minItems": 1},
+                    ],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/calls",
+    summary="Push the state of one call for service or a batch",
+    response={200: CallSummary, 400: Problem, 413: Problem, 422: Problem},
+    openapi_extra=_BODY,
+)
+def post_calls(request: HttpRequest) -> HttpResponse:
+    """Each EIDO is a snapshot of its call: the times it gives are filled in, the ones it
+    leaves out stay as they were, and a snapshot older than the last one is ignored. A bad
+    one is refused with its fields named (a single one answers 422); the rest are taken in."""
+    agency = request.auth.agency  # type: ignore[attr-defined]
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, RecursionError) as exc:
+        return problem(400, "Body is not JSON", str(exc) or type(exc).__name__, kind="not-json")
+    single = isinstance(body, dict)
+    documents = [body] if single else body
+    if not isinstance(documents, list) or not documents:
+        return problem(400, "Wrong body", "Send an EIDO object or a non-empty array of them.")
+    if len(documents) > settings.INTAKE_BATCH_LIMIT:
+        return problem(
+            413, "Batch too large", f"At most {settings.INTAKE_BATCH_LIMIT} per request."
+        )
+    now = timezone.now()
+    readings = [from_eido(i, d, agency.zone, now) for i, d in enumerate(documents)]
+    summary = take_in(agency, readings, now)
+    if single and summary.rejected:
+        errors = summary.rejected[0]["errors"]
+        return problem(
+            422,
+            "Call not taken in",
+            "Fix the members below and send it again.",
+            kind="invalid-call",
+            errors=[{"pointer": e["pointer"], "detail": e["message"]} for e in errors],
+        )
+    return JsonResponse(summary.as_dict(), json_dumps_params={"ensure_ascii": False})
