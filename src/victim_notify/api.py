@@ -163,12 +163,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from victim_notify.calls.api import router as calls_router
+    from victim_notify.cases.api import router as cases_router
     from victim_notify.intake.api import router as intake_router
     from victim_notify.replies.api import router as replies_router
 
     api.add_router("/", intake_router)
     api.add_router("/", replies_router)
     api.add_router("/", calls_router)
+    api.add_router("/", cases_router)
 
 
 _register_routers()

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "victim_notify.contacts",
     "victim_notify.intake",
     "victim_notify.calls",
+    "victim_notify.cases",
     "victim_notify.rules",
     "victim_notify.messages",
     "victim_notify.providers",

@@ -278,3 +278,42 @@ def test_every_staff_page_passes_axe_in_english_and_spanish(
     screenshot(page, artifacts / "staff-dashboard-es.png")
     assert findings == {}
     assert page.console_errors == []
+
+
+def test_a_supervisor_sees_a_late_victim_notice_and_records_telling_them_another_way(
+    page, live_server, agency, artifacts
+) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from victim_notify.cases.intake import take_in as take_in_events
+
+    take_in(agency, make_record(report_number="DV-0042", offenses=["DV"]))
+    take_in(agency, make_record(report_number="TH-0043"))
+    week_ago = (timezone.now() - timezone.timedelta(days=8)).isoformat()
+    summary = take_in_events(
+        agency,
+        [
+            {"report_number": "DV-0042", "kind": "suspect_arrested", "occurred_at": week_ago},
+            {
+                "report_number": "TH-0043",
+                "kind": "case_suspended",
+                "occurred_at": timezone.now().isoformat(),
+            },
+        ],
+    )
+    assert summary.accepted == 2 and summary.notifications_queued == 1  # not in the DV case
+    sign_in(page, live_server.url, make_staff(agency, Role.SUPERVISOR))
+    page.get_by_role("link", name="Deadlines").click()
+    assert page.locator('[data-count="late"]').inner_text() == "1"
+    late = page.locator('tr[data-standing="late"]')
+    assert "DV-0042" in late.inner_text() and "enhanced rights" in late.inner_text()
+    screenshot(page, artifacts / "staff-compliance.png")
+
+    late.get_by_label("How they were told").fill("Advocate R. Diaz called the victim at 14:10")
+    late.get_by_role("button", name="Mark told").click()
+    page.get_by_text("Report DV-0042: marked as told.").wait_for()
+    assert page.locator('[data-count="late"]').inner_text() == "0"
+    page.get_by_role("link", name="Met: 1").click()
+    assert "Advocate R. Diaz called the victim at 14:10" in page.locator("tbody").inner_text()
+    assert axe_violations(page) == []
+    assert page.console_errors == []

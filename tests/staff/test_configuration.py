@@ -44,6 +44,8 @@ def agency_form(agency: Agency, **changes: Any) -> dict[str, Any]:
         "intake_quiet_night_hours": agency.intake_quiet_night_hours,
         "call_wait_minutes": ", ".join(f"{k}={v}" for k, v in agency.call_wait_minutes.items()),
         "call_natures_not_texted": ", ".join(agency.call_natures_not_texted),
+        "still_open_days": agency.still_open_days,
+        "deadline_warning_hours": agency.deadline_warning_hours,
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -198,6 +200,7 @@ def test_caller_texts_are_turned_on_with_waits_by_priority_and_quiet_call_types(
         call_texts_enabled="on",
         call_wait_minutes="P2=15, 3=40",
         call_natures_not_texted="DV, Family fight,, DV",
+        still_open_days="28",
     )
     client = signed_in(Role.SUPERVISOR)
     response = client.post(reverse("staff:config-agency"), form)
@@ -206,6 +209,7 @@ def test_caller_texts_are_turned_on_with_waits_by_priority_and_quiet_call_types(
     assert fresh.call_texts_enabled
     assert fresh.call_wait_minutes == {"2": 15, "3": 40}
     assert fresh.call_natures_not_texted == ["DV", "Family fight"]
+    assert fresh.still_open_days == 28
     page = client.get(reverse("staff:config-agency")).content.decode()
     assert 'value="2=15, 3=40"' in page
 

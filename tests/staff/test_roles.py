@@ -53,6 +53,8 @@ PAGES: dict[str, set[str]] = {
     "notification-cancel": ACT,
     "party-contact": ACT,
     "party-do-not-contact": ACT,
+    "compliance": ACT,
+    "compliance-told": ACT,
     "replies": INBOX,
     "reply-handle": INBOX,
     "quarantine": QUARANTINE,

@@ -88,6 +88,7 @@ def test_no_staff_url_of_agency_x_reaches_an_object_of_agency_y(agency, other_ag
 
 _LISTS = {
     "dashboard",
+    "compliance",
     "reports",
     "replies",
     "quarantine",

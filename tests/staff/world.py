@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+
 from tests.conftest import make_record
 from tests.staff.conftest import make_staff
 from tests.web.conftest import take_in
 from victim_notify.accounts.audit import record
 from victim_notify.accounts.models import Role
 from victim_notify.agencies.models import Agency
+from victim_notify.cases.models import CaseEvent, Obligation
 from victim_notify.intake.models import CsvMapping, QuarantinedRecord, Report
 from victim_notify.messages.models import MessageTemplate, Notification
 from victim_notify.providers.models import ProviderRoute
@@ -56,6 +59,16 @@ def objects_of(agency: Agency, marker: str) -> dict[str, Any]:
         agency=agency, name=f"{marker} export", file_pattern=f"{marker.lower()}-*.csv"
     )
     event = record("report.viewed", actor_label=member.user.username, agency=agency, target=report)
+    arrest = CaseEvent.objects.create(
+        agency=agency,
+        report=report,
+        kind="suspect_arrested",
+        event_id=f"{marker}-arrest",
+        occurred_at=timezone.now(),
+    )
+    obligation = Obligation.objects.create(
+        event=arrest, party=party, deadline_at=timezone.now() + dt.timedelta(days=3)
+    )
     assert notification is not None
     return {
         "report_id": report.pk,
@@ -72,4 +85,5 @@ def objects_of(agency: Agency, marker: str) -> dict[str, Any]:
         "route_id": route.pk,
         "event_id": event.pk,
         "mapping_id": mapping.pk,
+        "obligation_id": obligation.pk,
     }

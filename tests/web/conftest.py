@@ -59,6 +59,9 @@ def admin_data(agency: Agency) -> Agency:
     from victim_notify.intake.models import DatabaseFeed
 
     Call.objects.create(agency=agency, call_number="C26-000001", received_at=timezone.now())
+    from victim_notify.cases.models import Holiday
+
+    Holiday.objects.create(agency=agency, date=timezone.now().date(), name="Founders' Day")
 
     DatabaseFeed.objects.create(
         agency=agency,

@@ -60,6 +60,26 @@ def _default_dv_relationships() -> list[str]:
     return list(DEFAULT_DV_RELATIONSHIPS)
 
 
+CASE_EVENT_KINDS = (
+    "detective_assigned",
+    "suspect_arrested",
+    "warrant_issued",
+    "referred_to_prosecutor",
+    "initial_appearance",
+    "case_suspended",
+    "case_closed",
+    "property_recovered",
+)
+
+
+def _default_case_update_kinds() -> list[str]:
+    return list(CASE_EVENT_KINDS)
+
+
+def _default_notice_deadlines() -> dict[str, list[int]]:
+    return {kind: [5, 1] for kind in CASE_EVENT_KINDS}
+
+
 def _default_call_waits() -> dict[str, int]:
     return {"3": 30, "4": 45, "5": 60}
 
@@ -176,6 +196,32 @@ class Agency(models.Model):
     )
     notify_businesses = models.BooleanField(default=False)
     notify_reporting_parties = models.BooleanField(default=True)
+
+    # Case-status updates after the report, and the legal deadlines for telling victims.
+    case_update_kinds = models.JSONField(
+        default=_default_case_update_kinds,
+        blank=True,
+        help_text="The case events victims are told of (detective_assigned, suspect_arrested...).",
+    )
+    notice_deadlines = models.JSONField(
+        default=_default_notice_deadlines,
+        blank=True,
+        help_text="Event → [working days, working days for enhanced-rights victims], e.g. "
+        '{"suspect_arrested": [5, 1]}. An event not listed has no legal deadline.',
+    )
+    enhanced_rights_categories = models.JSONField(
+        default=_default_excluded,
+        blank=True,
+        help_text="Kinds of case whose victims have enhanced rights (shorter deadlines).",
+    )
+    deadline_warning_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Supervisors are emailed this long before a deadline is missed."
+    )
+    still_open_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Tell victims their case is still open after this many days without news "
+        "(0: never).",
+    )
 
     # Callers: texts about their call for service, from the dispatch system (CAD).
     call_texts_enabled = models.BooleanField(

@@ -184,6 +184,22 @@ def _queue_texts(call: Call, config: AgencyConfig, now: dt.datetime) -> int:
     return queued
 
 
+def call_context(
+    config: AgencyConfig, call_number: str, received_at: dt.datetime, report_number: str
+) -> dict[str, object]:
+    """What a caller's text can show (templating.CALL_PLACEHOLDERS)."""
+    agency = config.agency
+    return {
+        "agency_name": agency.name,
+        "agency_short_name": agency.short_name,
+        "agency_phone": display_phone(agency.main_phone) if agency.main_phone else "",
+        "call_number": call_number,
+        "report_number": report_number,
+        "received_time": timezone.localtime(received_at, config.zone).strftime("%H:%M"),
+        "wait_minutes": 0,
+    }
+
+
 def facts_key(call: Call, kind: str) -> str:
     return f"call:{call.pk}:{kind}"
 
@@ -198,15 +214,8 @@ def _queue(
     language = config.language_for(call.caller_language)
     template = TemplateBook(config).get(kind, "sms", language)
     agency = config.agency
-    context = {
-        "agency_name": agency.name,
-        "agency_short_name": agency.short_name,
-        "agency_phone": display_phone(agency.main_phone) if agency.main_phone else "",
-        "call_number": call.call_number,
-        "report_number": call.report_number,
-        "received_time": timezone.localtime(call.received_at, config.zone).strftime("%H:%M"),
-        **extra,
-    }
+    context = call_context(config, call.call_number, call.received_at, call.report_number)
+    context.update(extra)
     rendered = render_answer(template, context, config, "sms", language)
     Notification.objects.create(
         agency=agency,

@@ -27,6 +27,15 @@ class MessageKind(models.TextChoices):
     SURVEY_QUESTION = "survey_question", _("Survey question")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation (email, with the web form)")
     SURVEY_THANKS = "survey_thanks", _("Thanks for answering the survey")
+    DETECTIVE_ASSIGNED = "detective_assigned", _("Case: detective assigned")
+    SUSPECT_ARRESTED = "suspect_arrested", _("Case: suspect arrested")
+    WARRANT_ISSUED = "warrant_issued", _("Case: warrant issued")
+    REFERRED_TO_PROSECUTOR = "referred_to_prosecutor", _("Case: referred to the prosecutor")
+    INITIAL_APPEARANCE = "initial_appearance", _("Case: initial appearance set")
+    CASE_SUSPENDED = "case_suspended", _("Case: suspended")
+    CASE_CLOSED = "case_closed", _("Case: closed")
+    PROPERTY_RECOVERED = "property_recovered", _("Case: property recovered")
+    STILL_OPEN = "still_open", _("Case: still open")
     CALL_RECEIVED = "call_received", _("Caller: the call is waiting (CAD)")
     CALL_CLOSED = "call_closed", _("Caller: the call is closed (CAD)")
 
@@ -46,6 +55,20 @@ REPLY_KINDS = frozenset(
 # What an experiment may withhold from Group B. Answers to what people write, the notices the
 # law requires and the survey itself go to everyone.
 EXPERIMENTAL_KINDS = frozenset({MessageKind.REPORT_FILED})
+# What happens to a case after the report: each told to the victims its rules allow.
+CASE_KINDS = frozenset(
+    {
+        MessageKind.DETECTIVE_ASSIGNED,
+        MessageKind.SUSPECT_ARRESTED,
+        MessageKind.WARRANT_ISSUED,
+        MessageKind.REFERRED_TO_PROSECUTOR,
+        MessageKind.INITIAL_APPEARANCE,
+        MessageKind.CASE_SUSPENDED,
+        MessageKind.CASE_CLOSED,
+        MessageKind.PROPERTY_RECOVERED,
+        MessageKind.STILL_OPEN,
+    }
+)
 # Texts to a caller about their call for service, keyed to the call, not to a report.
 CALL_KINDS = frozenset({MessageKind.CALL_RECEIVED, MessageKind.CALL_CLOSED})
 SURVEY_KINDS = frozenset(

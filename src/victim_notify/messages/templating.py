@@ -69,6 +69,17 @@ ANSWER_PLACEHOLDERS: dict[str, str] = {
     "section_name": "That report's investigative section (may be empty)",
     "section_phone": "That report's investigative section phone (may be empty)",
 }
+CASE_KIND_NAMES = {
+    "detective_assigned",
+    "suspect_arrested",
+    "warrant_issued",
+    "referred_to_prosecutor",
+    "initial_appearance",
+    "case_suspended",
+    "case_closed",
+    "property_recovered",
+    "still_open",
+}
 # Texts to a caller about their call for service (CAD).
 CALL_PLACEHOLDERS: dict[str, str] = {
     "agency_name": "The agency's full name",
@@ -84,9 +95,31 @@ CALL_PLACEHOLDERS: dict[str, str] = {
 MUST_NAME_911 = {"help", "auto_reply", "urgent_answer", "call_received", "call_closed"}
 
 
+# What happens to a case after the report.
+CASE_PLACEHOLDERS: dict[str, str] = {
+    "agency_name": "The agency's full name",
+    "agency_short_name": "The agency's short name",
+    "recipient_name": "The person's first name (or the business's name)",
+    "is_guardian": "True when writing to a minor victim's parent or guardian",
+    "report_number": "The report number",
+    "offense_title": "What the crime code means, in the person's language",
+    "section_name": "The investigative section",
+    "section_phone": "The investigative section's phone",
+    "substation_name": "The substation",
+    "substation_phone": "The substation's phone",
+    "event_time": "When it happened (date, local time)",
+    "detective_name": "The detective assigned (detective assigned)",
+    "detective_phone": "The detective's phone, or the section's (detective assigned)",
+    "appearance_time": "The court date and time (initial appearance)",
+    "court": "The court (initial appearance; may be empty)",
+}
+
+
 def placeholders_for(kind: str) -> dict[str, str]:
     if kind == "report_filed":
         return PLACEHOLDERS
+    if kind in CASE_KIND_NAMES:
+        return CASE_PLACEHOLDERS
     if kind in {"call_received", "call_closed"}:
         return CALL_PLACEHOLDERS
     return ANSWER_PLACEHOLDERS

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from victim_notify.accounts.models import Role
 
@@ -73,7 +74,9 @@ def requires(
             if not can(user, capability):
                 raise PermissionDenied
             request.agency = user.staff.agency  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            # Times are stored in UTC and shown in the agency's own time zone.
+            with timezone.override(request.agency.zone):  # type: ignore[attr-defined]
+                return view(request, *args, **kwargs)
 
         guarded.capability = capability  # type: ignore[attr-defined]
         return guarded

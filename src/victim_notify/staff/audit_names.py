@@ -31,6 +31,9 @@ ACTION_LABELS: dict[str, Any] = {
     "audit.exported": gettext_lazy("Downloaded audit entries"),
     "audit.verified": gettext_lazy("Checked the audit trail"),
     "audit.viewed": gettext_lazy("Viewed the audit log"),
+    "compliance.told_another_way": gettext_lazy(
+        "Recorded that a victim was told of a case event another way"
+    ),
     "config.agency_changed": gettext_lazy("Changed agency settings"),
     "config.division_changed": gettext_lazy("Changed a division"),
     "config.experiment_changed": gettext_lazy("Changed an experiment"),

@@ -119,6 +119,8 @@ class AgencySettingsForm(_ConfigForm):
             "call_texts_enabled",
             "call_wait_minutes",
             "call_natures_not_texted",
+            "still_open_days",
+            "deadline_warning_hours",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -137,6 +139,8 @@ class AgencySettingsForm(_ConfigForm):
             "notify_businesses": _("Write to businesses that are victims"),
             "notify_reporting_parties": _("Write to reporting parties"),
             "call_texts_enabled": _("Text callers about their call (from CAD)"),
+            "still_open_days": _("Tell victims a case is still open after (days without news)"),
+            "deadline_warning_hours": _("Warn supervisors before a deadline (hours)"),
             "intake_quiet_day_hours": _("Alarm after a quiet feed, by day (hours)"),
             "intake_quiet_night_hours": _("Alarm after a quiet feed, at night (hours)"),
         }
@@ -161,6 +165,11 @@ class AgencySettingsForm(_ConfigForm):
                 "07:00 and 21:00, or longer if its usual gaps are longer. 0 turns it off."
             ),
             "intake_quiet_night_hours": _("The same between 21:00 and 07:00."),
+            "still_open_days": _("For example 28. 0: never."),
+            "deadline_warning_hours": _(
+                "Supervisors are emailed when a victim's notice is this close to its legal "
+                "deadline and no message has reached them."
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

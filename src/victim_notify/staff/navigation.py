@@ -15,6 +15,7 @@ MENU = [
     ("staff:dashboard", _("Dashboard"), "dashboard"),
     ("staff:reports", _("Reports"), "view_people"),
     ("staff:replies", _("Replies"), "replies"),
+    ("staff:compliance", _("Deadlines"), "act_on_messages"),
     ("staff:quarantine", _("Quarantine"), "quarantine"),
     ("staff:config", _("Configuration"), "configure"),
     ("staff:experiments", _("Experiments"), "experiments"),

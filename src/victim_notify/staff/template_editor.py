@@ -23,14 +23,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from victim_notify.agencies.config import AgencyConfig, load_config
+from victim_notify.calls.intake import call_context
+from victim_notify.cases.notify import case_context
 from victim_notify.intake.models import Report
 from victim_notify.messages import sms
 from victim_notify.messages.answers import answer_context
-from victim_notify.messages.models import MessageKind, MessageTemplate
+from victim_notify.messages.models import CALL_KINDS, CASE_KINDS, MessageKind, MessageTemplate
 from victim_notify.messages.render import (
     Rendered,
     RenderOptions,
     facts_for,
+    format_when,
     render_answer,
     render_email,
     render_sms,
@@ -296,6 +299,20 @@ def _render(
 ) -> Rendered:
     """The draft rendered the way the project renders that kind of message."""
     language = template.language
+    if template.kind in CASE_KINDS:
+        context = case_context(
+            config,
+            report,
+            language,
+            recipient_name=SAMPLE_RECIPIENT,
+            is_guardian=is_guardian,
+            extra=sample_event(config, language),
+        )
+        return render_answer(draft, context, config, template.channel, language)
+    if template.kind in CALL_KINDS:
+        context = call_context(config, "C26-004217", SAMPLE_REPORTED_AT, SAMPLE_REPORT_NUMBER)
+        context["wait_minutes"] = 30
+        return render_answer(draft, context, config, template.channel, language)
     if template.kind != MessageKind.REPORT_FILED:
         context = answer_context(config, report)
         return render_answer(draft, context, config, template.channel, language)
@@ -308,6 +325,17 @@ def _render(
     if template.channel == "sms":
         return render_sms(draft, facts, config, **options)
     return render_email(draft, facts, config, language, **options)
+
+
+def sample_event(config: AgencyConfig, language: str) -> dict[str, str]:
+    """Made-up event details for previewing a case-update template."""
+    return {
+        "event_time": format_when(SAMPLE_REPORTED_AT, config, language),
+        "detective_name": "Det. Maria Soto",
+        "detective_phone": "(520) 555-0166",
+        "appearance_time": format_when(SAMPLE_REPORTED_AT + dt.timedelta(days=2), config, language),
+        "court": "Pima County Consolidated Justice Court",
+    }
 
 
 def _sms_preview(

@@ -6,6 +6,7 @@ from django.urls import path
 
 from victim_notify.staff import (
     audit_log,
+    compliance,
     configuration,
     dashboard,
     experiments,
@@ -31,6 +32,7 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *reports.urlpatterns,
     *replies.urlpatterns,
+    *compliance.urlpatterns,
     *quarantine.urlpatterns,
     *configuration.urlpatterns,
     *records.urlpatterns,

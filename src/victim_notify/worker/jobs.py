@@ -12,6 +12,7 @@ from typing import Any
 
 from django_tasks import task
 
+from victim_notify.cases.notify import settle_obligations, still_open_updates, warn_supervisors
 from victim_notify.intake.connectors.database import poll_due_feeds
 from victim_notify.intake.dropbox import import_waiting_files
 from victim_notify.messages.sender import expire_overdue, recover_stale_leases
@@ -37,6 +38,16 @@ def import_dropped_files() -> list[dict[str, Any]]:
 @task()
 def poll_database_feeds() -> list[dict[str, Any]]:
     return poll_due_feeds()
+
+
+@task()
+def keep_compliance_clock() -> dict[str, int]:
+    return {"met": settle_obligations(), "warnings": warn_supervisors()}
+
+
+@task()
+def send_still_open_updates() -> int:
+    return still_open_updates()
 
 
 @task()
@@ -103,6 +114,8 @@ PERIODIC_JOBS = [
     PeriodicJob("expire_old_messages", dt.timedelta(minutes=1), expire_old_messages),
     PeriodicJob("import_dropped_files", dt.timedelta(seconds=10), import_dropped_files),
     PeriodicJob("poll_database_feeds", dt.timedelta(seconds=10), poll_database_feeds),
+    PeriodicJob("keep_compliance_clock", dt.timedelta(minutes=5), keep_compliance_clock),
+    PeriodicJob("send_still_open_updates", dt.timedelta(hours=6), send_still_open_updates),
     PeriodicJob("prune_schedule", dt.timedelta(hours=6), prune_schedule),
     PeriodicJob("check_providers", dt.timedelta(seconds=15), check_providers),
     PeriodicJob("prune_rate_windows", dt.timedelta(hours=1), prune_rate_windows),

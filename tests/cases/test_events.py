@@ -1,0 +1,289 @@
+"""Case-status events from the RMS: told to the victims the report's rules allow, in their
+language and once; never in a case the policy excludes (an arrest in a domestic-violence case
+goes by no channel), but its deadline still counts; the compliance clock in working days with
+the agency's holidays, met when the message is handed over, supervisors warned before it is
+missed; "still open" updates at the agency's cadence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.conftest import make_record
+from tests.intake.factories import token_for
+from tests.staff.conftest import make_staff
+from victim_notify.accounts.models import Role
+from victim_notify.cases.clock import AT_RISK, DUE, LATE, MET, standing, working_deadline
+from victim_notify.cases.models import CaseEvent, Holiday, Obligation
+from victim_notify.cases.notify import settle_obligations, still_open_updates, warn_supervisors
+from victim_notify.intake.models import Report
+from victim_notify.intake.store import IncomingRecord, ingest
+from victim_notify.messages import sender
+from victim_notify.messages.models import Notification, Status
+from victim_notify.providers.models import DevOutboxMessage
+
+pytestmark = pytest.mark.django_db
+PHOENIX = zoneinfo.ZoneInfo("America/Phoenix")
+
+
+def report(agency: Any, **record: Any) -> Report:
+    data = make_record(**record)
+    ingest(agency, [IncomingRecord.from_object(0, data)], source="api")
+    return Report.objects.get(report_number=data["report_number"])
+
+
+def post(client: Any, agency: Any, body: Any) -> Any:
+    return client.post(
+        "/api/v1/events",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(agency)}"},
+    )
+
+
+def send_everything_due() -> None:
+    while sender.send_due("w"):
+        pass
+
+
+def test_a_detective_assigned_is_told_by_text_and_email_once(client, agency):
+    case = report(agency, victim={"email": "ana@example.org"})
+    send_everything_due()
+    event = {
+        "report_number": case.report_number,
+        "kind": "detective_assigned",
+        "occurred_at": "2026-12-02T09:00:00",
+        "event_id": "RMS-EV-1",
+        "detective_name": "Det. Maria Soto",
+        "detective_phone": "520-555-0166",
+    }
+    answer = post(client, agency, event)
+    assert answer.status_code == 200
+    assert answer.json() | {"rejected": []} == {
+        "received": 1,
+        "accepted": 1,
+        "unchanged": 0,
+        "notifications_queued": 2,
+        "rejected": [],
+    }
+    assert post(client, agency, event).json()["unchanged"] == 1  # the same event again
+
+    send_everything_due()
+
+    text = Notification.objects.get(kind="detective_assigned", channel="sms")
+    assert text.status == Status.DELIVERED
+    assert DevOutboxMessage.objects.get(notification_id=text.pk).body == (
+        f"Testville Police: Report {case.report_number} (Theft From Motor Vehicle) is now "
+        "assigned to Detective Det. Maria Soto, who you can reach at (520) 555-0166."
+    )
+    email = Notification.objects.get(kind="detective_assigned", channel="email")
+    assert email.subject == f"Report {case.report_number}: a detective is assigned"
+    assert email.body.startswith("Hello Ana,")
+
+
+def test_an_arrest_is_told_in_the_victims_language(client, agency):
+    case = report(agency, victim={"language": "es"})
+    post(
+        client,
+        agency,
+        {
+            "report_number": case.report_number,
+            "kind": "suspect_arrested",
+            "occurred_at": "2026-12-03T14:30:00",
+        },
+    )
+    send_everything_due()
+    note = Notification.objects.get(kind="suspect_arrested")
+    body = DevOutboxMessage.objects.get(notification_id=note.pk).body
+    assert body.startswith(f"Testville Police: En el reporte {case.report_number}, se arrestó")
+    assert "diciembre" in body and "Preguntas: Property Crimes (520) 555-0150." in body
+
+
+def test_an_arrest_in_an_excluded_case_goes_by_no_channel_but_its_deadline_counts(client, agency):
+    case = report(agency, offenses=["DV"], victim={"email": "ana@example.org"})
+    answer = post(
+        client,
+        agency,
+        {
+            "report_number": case.report_number,
+            "kind": "suspect_arrested",
+            "occurred_at": "2026-12-03T14:30:00",
+        },
+    ).json()
+
+    assert answer["accepted"] == 1 and answer["notifications_queued"] == 0
+    assert not Notification.objects.filter(kind="suspect_arrested").exists()
+    (obligation,) = Obligation.objects.all()
+    assert obligation.enhanced  # domestic violence: enhanced rights, 1 working day
+    assert timezone.localtime(obligation.deadline_at, PHOENIX).strftime("%a %d %H:%M") == (
+        "Fri 04 23:59"
+    )
+
+
+def test_a_minor_victims_guardian_is_told(client, agency):
+    case = report(
+        agency,
+        parties=[
+            {
+                "party_id": "1",
+                "role": "victim",
+                "first_name": "Leo",
+                "date_of_birth": "2015-01-01",
+                "phone": "(520) 555-0134",
+            },
+            {"party_id": "2", "role": "guardian", "first_name": "Rosa", "phone": "(520) 555-0135"},
+        ],
+    )
+    post(
+        client,
+        agency,
+        {
+            "report_number": case.report_number,
+            "kind": "property_recovered",
+            "occurred_at": "2026-12-03T14:30:00",
+        },
+    )
+    told = set(
+        Notification.objects.filter(kind="property_recovered").values_list(
+            "party__party_id", flat=True
+        )
+    )
+    assert told == {"2"}
+
+
+def test_bad_events_are_refused_with_their_fields_named(client, agency):
+    case = report(agency)
+    good = {
+        "report_number": case.report_number,
+        "kind": "case_closed",
+        "occurred_at": "2026-12-03T14:30:00",
+    }
+    answer = post(
+        client,
+        agency,
+        [
+            good,
+            good | {"report_number": "NOPE-1"},
+            good | {"kind": "initial_appearance"},
+            good | {"kind": "case_reopened"},
+            good | {"occured_at": "typo"},
+            good | {"occurred_at": "2099-01-01T00:00:00"},
+        ],
+    ).json()
+
+    assert answer["accepted"] == 1
+    errors = {r["index"]: r["errors"] for r in answer["rejected"]}
+    assert errors[1] == [
+        {"pointer": "/report_number", "message": "no such report: send the report first"}
+    ]
+    assert errors[2] == [
+        {"pointer": "/appearance_at", "message": "required for an initial appearance"}
+    ]
+    assert errors[3][0]["pointer"] == "/kind"
+    assert errors[4] == [
+        {"pointer": "/occured_at", "message": "unknown field (check its spelling)"}
+    ]
+    assert errors[5] == [{"pointer": "/occurred_at", "message": "is in the future"}]
+
+    single = post(client, agency, good | {"report_number": "NOPE-1"})
+    assert single.status_code == 422 and single["Content-Type"] == "application/problem+json"
+
+
+def test_working_days_skip_weekends_and_the_agencys_holidays():
+    friday_evening = dt.datetime(2026, 12, 18, 17, 0, tzinfo=PHOENIX)
+    christmas = dt.date(2026, 12, 25)
+    five = working_deadline(friday_evening, 5, PHOENIX, {christmas})
+    # Mon 21, Tue 22, Wed 23, Thu 24, (Fri 25 a holiday), Mon 28.
+    assert five.astimezone(PHOENIX) == dt.datetime(2026, 12, 28, 23, 59, 59, tzinfo=PHOENIX)
+    assert working_deadline(friday_evening, 1, PHOENIX, ()).astimezone(PHOENIX).date() == (
+        dt.date(2026, 12, 21)
+    )
+    assert working_deadline(friday_evening, 0, PHOENIX, ()).astimezone(PHOENIX).date() == (
+        dt.date(2026, 12, 18)
+    )
+
+
+def test_standing_on_the_clock():
+    deadline = dt.datetime(2026, 12, 10, 12, tzinfo=dt.UTC)
+    day = dt.timedelta(hours=24)
+    assert standing(deadline, None, deadline - 2 * day, day) == DUE
+    assert standing(deadline, None, deadline - day / 2, day) == AT_RISK
+    assert standing(deadline, None, deadline + day, day) == LATE
+    assert standing(deadline, deadline, deadline + day, day) == MET
+
+
+def test_the_clock_is_met_by_the_message_and_supervisors_hear_of_what_is_at_risk(client, agency):
+    Holiday.objects.create(agency=agency, date=dt.date(2026, 12, 7), name="Staff day")
+    supervisor = make_staff(agency, Role.SUPERVISOR)
+    supervisor.user.email = "sup@testville.example"
+    supervisor.user.save()
+    make_staff(agency, Role.ADVOCATE)  # not warned
+    told = report(agency)
+    untold = report(agency, offenses=["11A"])  # a sexual offense: excluded, enhanced
+    with time_machine.travel(dt.datetime(2026, 12, 4, 10, tzinfo=PHOENIX)):  # a Friday
+        for case in (told, untold):
+            post(
+                client,
+                agency,
+                {
+                    "report_number": case.report_number,
+                    "kind": "referred_to_prosecutor",
+                    "occurred_at": "2026-12-04T09:00:00",
+                },
+            )
+        send_everything_due()
+        assert settle_obligations() == 1
+
+    met = Obligation.objects.get(event__report=told)
+    assert met.met_how == "notified" and not met.enhanced
+    # 5 working days from Friday Dec 4, Monday Dec 7 a holiday: Monday Dec 14.
+    assert timezone.localtime(met.deadline_at, PHOENIX).date() == dt.date(2026, 12, 14)
+    pending = Obligation.objects.get(event__report=untold)
+    # Enhanced: 1 working day, and Monday is a holiday: Tuesday Dec 8.
+    assert timezone.localtime(pending.deadline_at, PHOENIX).date() == dt.date(2026, 12, 8)
+
+    with time_machine.travel(dt.datetime(2026, 12, 7, 10, tzinfo=PHOENIX)):
+        assert warn_supervisors() == 0  # not yet within 24 hours
+    with time_machine.travel(dt.datetime(2026, 12, 8, 9, tzinfo=PHOENIX)):
+        assert warn_supervisors() == 1
+        assert warn_supervisors() == 0  # once
+    warning = Notification.objects.get(kind="staff_alert")
+    assert warning.contact.value == "sup@testville.example"
+    assert f"Report {untold.report_number}: Referred to the prosecutor" in warning.body
+    assert told.report_number not in warning.body
+
+
+def test_still_open_updates_go_at_the_agencys_cadence_and_stop_when_the_case_closes(client, agency):
+    agency.still_open_days = 28
+    agency.save()
+    case = report(agency)
+    send_everything_due()
+    start = timezone.now()
+    with time_machine.travel(start + dt.timedelta(days=20)):
+        assert still_open_updates() == 0  # news within 28 days
+    with time_machine.travel(start + dt.timedelta(days=29)):
+        assert still_open_updates() == 1
+        send_everything_due()
+        assert still_open_updates() == 0  # told this period
+    note = Notification.objects.get(kind="still_open")
+    body = DevOutboxMessage.objects.get(notification_id=note.pk).body
+    assert f"Report {case.report_number} (Theft From Motor Vehicle) is still open." in body
+    with time_machine.travel(start + dt.timedelta(days=60)):
+        post(
+            client,
+            agency,
+            {
+                "report_number": case.report_number,
+                "kind": "case_closed",
+                "occurred_at": timezone.now().isoformat(),
+            },
+        )
+    with time_machine.travel(start + dt.timedelta(days=90)):
+        assert still_open_updates() == 0
+    assert CaseEvent.objects.count() == 1
