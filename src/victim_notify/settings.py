@@ -272,6 +272,8 @@ RATE_LIMITS = {
     # Details, unsubscribe and survey pages: all requests, and those with a link not valid.
     "public": env_rate("VN_RATE_PUBLIC", "300/m"),
     "public_invalid": env_rate("VN_RATE_PUBLIC_INVALID", "30/m"),
+    # Every form sent on the case page (a report number to look up, a code, a choice).
+    "case_lookup": env_rate("VN_RATE_CASE_LOOKUP", "30/15m"),
     # The API: all requests, and those refused for a missing or wrong token.
     "api": env_rate("VN_RATE_API", "6000/m"),
     "api_unauthenticated": env_rate("VN_RATE_API_UNAUTHENTICATED", "30/m"),

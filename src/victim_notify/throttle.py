@@ -73,6 +73,8 @@ RULES: tuple[tuple[str, tuple[Rule, ...]], ...] = (
     ("/d/", _VICTIM_PAGES),
     ("/u/", _VICTIM_PAGES),
     ("/s/", _VICTIM_PAGES),
+    # The case page: every request, and each try at a report number or a code.
+    ("/case/", (*_VICTIM_PAGES, Rule("case_lookup", methods=_POST))),
 )
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("d/<str:token>", message_views.details, name="details"),
     path("o/<str:token>.gif", message_views.email_opened, name="email-opened"),
     path("", include("victim_notify.messages.urls")),
+    path("", include("victim_notify.cases.portal")),
     path("s/<str:key>", survey_views.survey_form, name="survey-form"),
     path("hooks/twilio/inbound", twilio_webhooks.inbound, name="twilio-inbound"),
     path(

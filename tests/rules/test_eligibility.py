@@ -842,6 +842,7 @@ PRODUCED: dict[str, set[str]] = {
     "invalid_email": set(),
     "opted_out": {"channel"},
     "same_contact_as_other_party": {"other"},
+    "prefers_other_channel": {"channel"},
     **{f"excluded_offense_{category}": {"offense"} for category in SensitiveCategory.values},
 }
 
@@ -879,6 +880,7 @@ def _all_table_outcomes() -> list[Outcome]:
         ),
         (report(victim(phone_is_landline=True)), policy(email_enabled=False), {V_EMAIL}),
         (report(victim()), POLICY, {V_PHONE}),
+        (report(victim(preferred_channel="email")), POLICY, set()),
     ]
     return [
         o for facts, rules, opted_out in reports for o in decide_report(facts, rules, opted_out)[0]
@@ -1112,3 +1114,11 @@ def test_properties_of_every_decision(
         for p in facts.parties
     ):
         assert flag
+
+
+def test_a_person_who_chose_one_channel_is_written_to_on_that_one_only() -> None:
+    outcomes, _ = decide_report(report(victim(preferred_channel="email")), POLICY)
+    sends = {o.channel: o.send for o in outcomes}
+    assert sends == {"sms": False, "email": True}
+    (text,) = [o for o in outcomes if o.channel == "sms"]
+    assert text.reason_codes == ["prefers_other_channel"]

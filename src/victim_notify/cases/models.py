@@ -93,3 +93,18 @@ class Obligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.party.party_id}"
+
+
+class AccessCode(models.Model):
+    """A one-time code sent by text to open someone's case page: kept as a keyed hash,
+    good for a few minutes and a few tries."""
+
+    party = models.ForeignKey("intake.Party", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for party {self.party_id}"

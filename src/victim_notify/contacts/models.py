@@ -88,6 +88,7 @@ class OptOutSource(models.TextChoices):
     COMMAND = "command", _("Recorded by command")
     REPLY = "reply", _("Reply keyword")
     PROVIDER = "provider", _("Reported by the provider")
+    WEB = "web", _("The person's case page")
 
 
 class OptOut(models.Model):

@@ -148,6 +148,11 @@ class Party(models.Model):
         default=False,
         help_text="Set by staff, not by the RMS: kept when a new version of the report arrives.",
     )
+    # Chosen by the person on their case page, not by the RMS: kept across versions.
+    preferred_language = models.CharField(max_length=8, blank=True)
+    preferred_channel = models.CharField(
+        max_length=8, blank=True, choices=[("sms", _("Text")), ("email", _("Email"))]
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "party_id"], name="party_once")]

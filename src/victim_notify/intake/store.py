@@ -471,7 +471,7 @@ def _fill(party: Party, incoming: ValidParty, contact_ids: dict[tuple[str, str],
     party.phone_is_landline = incoming.phone_is_landline
     party.email_id = contact_ids[("email", incoming.email)] if incoming.email else None
     party.email_invalid = incoming.email_invalid
-    party.language = incoming.language
+    party.language = party.preferred_language or incoming.language
     party.date_of_birth = incoming.date_of_birth
     party.juvenile = incoming.juvenile
     party.relationships = incoming.relationships

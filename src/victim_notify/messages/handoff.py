@@ -66,6 +66,7 @@ _PARTY_FACTS = (
     "relationships",
     "removed",
     "do_not_contact",
+    "preferred_channel",
 )
 
 

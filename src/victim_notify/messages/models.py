@@ -36,6 +36,7 @@ class MessageKind(models.TextChoices):
     CASE_CLOSED = "case_closed", _("Case: closed")
     PROPERTY_RECOVERED = "property_recovered", _("Case: property recovered")
     STILL_OPEN = "still_open", _("Case: still open")
+    ACCESS_CODE = "access_code", _("One-time code for the case page")
     CALL_RECEIVED = "call_received", _("Caller: the call is waiting (CAD)")
     CALL_CLOSED = "call_closed", _("Caller: the call is closed (CAD)")
 
@@ -48,6 +49,7 @@ REPLY_KINDS = frozenset(
         MessageKind.HELP,
         MessageKind.AUTO_REPLY,
         MessageKind.URGENT_ANSWER,
+        MessageKind.ACCESS_CODE,
     }
 )
 

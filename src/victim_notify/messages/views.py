@@ -17,6 +17,7 @@ from django.views.defaults import page_not_found
 
 from victim_notify.agencies.config import cached_config
 from victim_notify.agencies.models import Agency
+from victim_notify.cases.portal import link_for
 from victim_notify.contacts.normalise import display_phone
 from victim_notify.messages import engagement
 from victim_notify.messages.handoff import still_may_be_told
@@ -84,6 +85,7 @@ def _details(request: HttpRequest, token: str) -> HttpResponse:
                 "facts": facts,
                 "language": note.language,
                 "statutory_notice": config.statutory_notices.get(note.language, ""),
+                "case_url": link_for(note.party) if note.party is not None else "",
             },
         )
 

@@ -37,6 +37,7 @@ class PartyFacts:
     juvenile: bool | None = None
     relationships: tuple[tuple[str, str], ...] = ()  # (other party_id, NIBRS code)
     do_not_contact: bool = False  # set by the agency's staff
+    preferred_channel: str = ""  # chosen by the person: "sms", "email" or either
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,8 @@ def _channel_outcome(
     reasons: list[Reason] = []
     if not enabled:
         reasons.append(Reason("channel_off", channel=channel))
+    if party.preferred_channel and party.preferred_channel != channel:
+        reasons.append(Reason("prefers_other_channel", channel=party.preferred_channel))
     if contact is None or invalid:  # an invalid value that was kept anyway is still invalid
         reasons.append(
             Reason(

@@ -23,6 +23,7 @@ def party_facts(party: Party, contact_values: dict[int, str]) -> PartyFacts:
         juvenile=party.juvenile,
         relationships=tuple((r["party_id"], r["code"]) for r in party.relationships),
         do_not_contact=party.do_not_contact,
+        preferred_channel=party.preferred_channel,
     )
 
 

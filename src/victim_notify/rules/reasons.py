@@ -71,6 +71,7 @@ _SENTENCES = {
     "party_removed": "the party is no longer on the report",
     "quiet_hours": "held until quiet hours end",
     "staff_do_not_contact": "staff marked this person do not contact",
+    "prefers_other_channel": "the person asked to be written to by {channel} only",
     "staff_hold": "a member of staff is holding it",
     "staff_cancelled": "a member of staff cancelled it",
     "staff_contact_corrected": "staff corrected the person's phone or email",
