@@ -303,7 +303,7 @@ def test_a_supervisor_sees_a_late_victim_notice_and_records_telling_them_another
     )
     assert summary.accepted == 2 and summary.notifications_queued == 1  # not in the DV case
     sign_in(page, live_server.url, make_staff(agency, Role.SUPERVISOR))
-    page.get_by_role("link", name="Deadlines").click()
+    page.get_by_role("link", name="Deadlines", exact=True).click()
     assert page.locator('[data-count="late"]').inner_text() == "1"
     late = page.locator('tr[data-standing="late"]')
     assert "DV-0042" in late.inner_text() and "enhanced rights" in late.inner_text()

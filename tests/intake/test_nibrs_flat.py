@@ -25,7 +25,9 @@ from tests.intake.nibrs_documents import (
     flat_file,
     flat_incident,
     recently,
+    segment,
 )
+from victim_notify.cases.models import CaseEvent
 from victim_notify.intake.connectors.nibrs_flat import read_nibrs_flat
 from victim_notify.intake.connectors.nibrs_xml import read_nibrs_xml
 from victim_notify.intake.files import UnreadableFile
@@ -166,3 +168,21 @@ def test_the_sample_file_goes_through_the_drop_folder_suffixes(tmp_path):
     assert nibrs_kind(Path(path)) == FLAT
     (tmp_path / "export.txt").write_text("CASE_NO,NAME\n1,x\n")
     assert nibrs_kind(tmp_path / "export.txt") is None  # a CSV export, not NIBRS
+
+
+def test_a_group_a_arrestee_segment_becomes_a_suspect_arrested_event(nibrs_agency, tmp_path):
+    theft = Incident("2026-60030")
+    lines = flat_incident(theft)
+    arrestee = segment("6", "I", "2026-60030", 110, (38, "01"), (40, "A-77001"), (52, "20261203"))
+    bad = segment("6", "I", "2026-60031", 110, (38, "01"), (40, "A-77002"), (52, "2026-12-"))
+    other = flat_incident(Incident("2026-60031"))
+    data = "\n".join([*lines, arrestee, *other, bad]).encode()
+    path = with_contacts(tmp_path, "arrests.nibrs", data, theft, Incident("2026-60031"))
+
+    summary = ingest(path)
+
+    assert summary["accepted"] == 1 and summary["case_events"]["accepted"] == 1
+    (event,) = CaseEvent.objects.all()
+    assert (event.kind, event.event_id) == ("suspect_arrested", "nibrs-arrest:A-77001")
+    held = summary["quarantined"][0]["errors"][0]["message"]
+    assert "columns 52-59 (arrest date): '2026-12-' is not a date (YYYYMMDD)" in held

@@ -30,6 +30,7 @@ from tests.intake.nibrs_documents import (
     report_xml,
     submission_xml,
 )
+from victim_notify.cases.models import CaseEvent
 from victim_notify.intake.connectors.nibrs import VICTIM_TYPES
 from victim_notify.intake.connectors.nibrs_xml import read_nibrs_xml
 from victim_notify.intake.dropbox import import_waiting_files
@@ -101,6 +102,12 @@ def test_every_field_sample_takes_the_officer_victim_and_passes_over_no_one(nibr
     assert report.offense_codes == ["240"]
     officer = Party.objects.get(report=report, party_id="V1")  # type L: an officer, a person
     assert officer.kind == "person" and officer.juvenile is False
+    # Its arrest (j:Arrest 12345 on 2016-02-28) is a case event, told once however often sent.
+    assert summary["case_events"]["accepted"] == 1
+    (arrest,) = CaseEvent.objects.filter(report=report)
+    assert (arrest.kind, arrest.event_id) == ("suspect_arrested", "nibrs-arrest:12345")
+    assert arrest.occurred_at.astimezone(nibrs_agency.zone).date().isoformat() == "2016-02-28"
+    assert ingest(Path(path))["case_events"]["unchanged"] == 1
 
 
 def test_a_spouse_or_partner_as_offender_makes_it_domestic_violence(nibrs_agency, tmp_path):

@@ -51,6 +51,8 @@ def test_the_clock_shows_each_standing_and_a_victim_told_another_way_is_met(
     assert "THEIRS-1" not in page and "Zelda" not in page
     assert page.index("C-1") < page.index("C-2") < page.index("C-3")  # by deadline
 
+    dashboard = client.get(reverse("staff:dashboard")).content.decode()
+    assert 'data-deadlines="late">1<' in dashboard and 'data-deadlines="due">1<' in dashboard
     only_late = client.get(reverse("staff:compliance") + "?show=late").content.decode()
     assert "C-1" in only_late and "C-2" not in only_late
 

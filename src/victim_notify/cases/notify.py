@@ -20,7 +20,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from victim_notify.agencies.config import AgencyConfig, cached_config
 from victim_notify.agencies.models import Agency
@@ -163,7 +163,7 @@ def announce(event: CaseEvent, now: dt.datetime | None = None) -> int:
 
     def extra(language: str) -> dict[str, str]:
         return {
-            "event_time": format_when(event.occurred_at, config, language),
+            "event_time": event_day(event.occurred_at, config, language),
             "detective_name": event.detective_name,
             "detective_phone": display_phone(event.detective_phone)
             if event.detective_phone
@@ -175,6 +175,13 @@ def announce(event: CaseEvent, now: dt.datetime | None = None) -> int:
         }
 
     return tell(event.report, event.kind, event.facts_key, extra, now)
+
+
+def event_day(moment: dt.datetime, config: AgencyConfig, language: str) -> str:
+    """The day an event happened, in the person's language. Only the day: many RMS (NIBRS
+    among them) record an arrest's date without its hour."""
+    with translation.override(language):
+        return formats.date_format(moment.astimezone(config.zone).date(), "DATE_FORMAT")
 
 
 def _oblige(event: CaseEvent, config: AgencyConfig) -> None:

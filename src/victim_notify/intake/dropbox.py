@@ -37,6 +37,7 @@ from victim_notify.intake.connectors.nibrs_files import (
     is_contacts_file,
     nibrs_kind,
     read_nibrs_file,
+    tell_events,
 )
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import ImportFile, Source
@@ -179,6 +180,7 @@ def import_waiting_files(drop_dir: Path | None = None) -> list[dict[str, Any]]:
                 ).as_dict()
                 if reading.passed_over:
                     summary["passed_over"] = reading.passed_over
+                tell_events(agency, reading, summary)
             job.status, folder = "done", "done"
         except UnreadableFile as exc:
             summary = {"error": str(exc)}

@@ -22,6 +22,7 @@ from victim_notify.accounts.audit import record_request
 from victim_notify.cases.clock import AT_RISK, DUE, LATE, MET, standing
 from victim_notify.cases.models import MetHow, Obligation
 from victim_notify.staff.access import requires
+from victim_notify.staff.dashboard_figures import deadline_counts
 
 PAGE = 200
 STANDINGS = {
@@ -54,9 +55,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     shown = request.GET.get("show", "open")
     recent = now - dt.timedelta(days=30)
     open_ones = _obligations(request).filter(met_at=None)
-    counts = {LATE: 0, AT_RISK: 0, DUE: 0}
-    for deadline in open_ones.values_list("deadline_at", flat=True):
-        counts[standing(deadline, None, now, window)] += 1
+    counts = deadline_counts(agency, now)
     counts[MET] = _obligations(request).filter(met_at__gte=recent).count()
     if shown == MET:
         rows_qs = _obligations(request).filter(met_at__gte=recent).order_by("-met_at")

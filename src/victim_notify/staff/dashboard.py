@@ -101,6 +101,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "can_see_replies": can(request.user, "replies"),
         "can_see_quarantine": can(request.user, "quarantine"),
+        "can_see_deadlines": can(request.user, "act_on_messages"),
     }
     if form.is_valid():
         period = Period(form.cleaned_data["start"], form.cleaned_data["end"], zone)

@@ -14,10 +14,13 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from victim_notify.agencies.models import Agency, Division
+from victim_notify.cases.clock import AT_RISK, DUE, LATE, standing
+from victim_notify.cases.models import Obligation
 from victim_notify.intake.models import IntakeWatch, QuarantinedRecord, QuarantineStatus
 from victim_notify.logs import mask
 from victim_notify.messages.models import MessageKind, Notification, Status
@@ -208,6 +211,8 @@ class Figures:
     quarantine_oldest: dt.datetime | None
     providers: list[ProviderState] = field(default_factory=list)
     feeds: list[IntakeWatch] = field(default_factory=list)
+    # Victims' notices by their standing on the compliance clock: late, at_risk, due.
+    deadlines: dict[str, int] = field(default_factory=dict)
 
     @property
     def messages(self) -> ChannelCount:
@@ -339,4 +344,16 @@ def collect(agency: Agency, period: Period, division: Division | None) -> Figure
         quarantine_oldest=oldest,
         providers=provider_states(agency),
         feeds=list(IntakeWatch.objects.filter(agency=agency).order_by("source")),
+        deadlines=deadline_counts(agency),
     )
+
+
+def deadline_counts(agency: Agency, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many victims' notices are late, at risk and due now (every division)."""
+    now = now or timezone.now()
+    window = dt.timedelta(hours=agency.deadline_warning_hours)
+    counts = {LATE: 0, AT_RISK: 0, DUE: 0}
+    open_ones = Obligation.objects.filter(event__agency=agency, met_at=None)
+    for deadline in open_ones.values_list("deadline_at", flat=True):
+        counts[standing(deadline, None, now, window)] += 1
+    return counts

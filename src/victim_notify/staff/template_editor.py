@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from victim_notify.agencies.config import AgencyConfig, load_config
 from victim_notify.calls.intake import call_context
-from victim_notify.cases.notify import case_context
+from victim_notify.cases.notify import case_context, event_day
 from victim_notify.intake.models import Report
 from victim_notify.messages import sms
 from victim_notify.messages.answers import answer_context
@@ -330,7 +330,7 @@ def _render(
 def sample_event(config: AgencyConfig, language: str) -> dict[str, str]:
     """Made-up event details for previewing a case-update template."""
     return {
-        "event_time": format_when(SAMPLE_REPORTED_AT, config, language),
+        "event_time": event_day(SAMPLE_REPORTED_AT, config, language),
         "detective_name": "Det. Maria Soto",
         "detective_phone": "(520) 555-0166",
         "appearance_time": format_when(SAMPLE_REPORTED_AT + dt.timedelta(days=2), config, language),

@@ -15,6 +15,9 @@ What NIBRS says becomes what our rules read:
   a minor);
 - the victim's type becomes a person or a business (society is nobody to write to).
 
+Each arrest in the incident becomes a "suspect arrested" case event once the report is stored
+(keyed by its arrest transaction number, so a re-sent file tells it once).
+
 The actions: I (a new incident) and R (a replacement) become the report as NIBRS now gives it,
 taken in as a new version when it differs. D (delete) becomes a new version of the stored
 report with the status "deleted", so anything not yet sent is cancelled and nothing more goes.
@@ -81,6 +84,8 @@ class NibrsIncident:
     offenses: list[str] = field(default_factory=list)
     victims: list[NibrsVictim] = field(default_factory=list)
     offenders: list[int] = field(default_factory=list)
+    # (arrest transaction number, arrest date): each becomes a "suspect arrested" case event.
+    arrests: list[tuple[str, dt.date]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # Why a report in the file is not an incident for us (a group B arrest report).
@@ -94,6 +99,8 @@ class Reading:
 
     records: list[IncomingRecord] = field(default_factory=list)
     passed_over: list[str] = field(default_factory=list)
+    # Case events the file tells of (its arrests), for after the reports are stored.
+    events: list[dict[str, str]] = field(default_factory=list)
 
 
 def is_number(text: str) -> bool:
@@ -154,6 +161,16 @@ def records_for(
             problems = found.problems if found else []
         latest[incident.number] = record
         notes += [FieldError("", f"{incident.where}: {w}") for w in incident.warnings]
+        reading.events += [
+            {
+                "report_number": incident.number,
+                "kind": "suspect_arrested",
+                "occurred_at": dt.datetime.combine(day, dt.time(0, 0)).isoformat(),
+                "event_id": f"nibrs-arrest:{number}",
+            }
+            for number, day in incident.arrests
+            if incident.action != "D"
+        ]
         reading.records.append(
             IncomingRecord(
                 incident.line,

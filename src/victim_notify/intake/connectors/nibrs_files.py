@@ -4,6 +4,7 @@ or `X.txt` comes with `X.contacts.csv`), or looked up in the agency's contacts v
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -76,3 +77,13 @@ def read_nibrs_file(agency: Agency, path: Path, kind: str, contacts: Path | None
             )
         book = contacts_for(view, [incident.number for incident in incidents])
     return records_for(agency, incidents, book)
+
+
+def tell_events(agency: Agency, reading: Reading, summary: dict[str, Any]) -> None:
+    """After the reports are stored: the case events the file told of (its arrests), added to
+    the summary when there are any."""
+    if not reading.events:
+        return
+    from victim_notify.cases.intake import take_in
+
+    summary["case_events"] = take_in(agency, reading.events, source="nibrs").as_dict()

@@ -4,8 +4,9 @@ Every field sits at fixed columns, so a segment that is a character longer or sh
 says, or has a letter where a number belongs, would put every later field in the wrong place.
 Such a segment is never guessed at: its incident is held back whole, with the line, the columns
 and what was found there; the other incidents of the file go on. Positions are the FBI's (see
-docs/intake.md); only the segments that say who was harmed and how are read (administrative,
-offense, victim, offender). The others are checked for their length and otherwise left alone.
+docs/intake.md); only the segments that say who was harmed and how, and who was arrested
+when, are read (administrative, offense, victim, offender, group A arrestee). The others are
+checked for their length and otherwise left alone.
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ from victim_notify.intake.connectors.nibrs import (
 from victim_notify.intake.files import UnreadableFile
 
 # Segment levels and the lengths the FBI allows for those we read.
-ADMINISTRATIVE, OFFENSE, VICTIM, OFFENDER = "1", "2", "4", "5"
-LENGTHS = {ADMINISTRATIVE: {87, 88}, OFFENSE: {63, 71}, VICTIM: {129, 141}, OFFENDER: {45, 46}}
+ADMINISTRATIVE, OFFENSE, VICTIM, OFFENDER, ARRESTEE = "1", "2", "4", "5", "6"
+LENGTHS = {
+    ADMINISTRATIVE: {87, 88},
+    OFFENSE: {63, 71},
+    VICTIM: {129, 141},
+    OFFENDER: {45, 46},
+    ARRESTEE: {110},
+}
 LEVELS = set("01234567")
 GROUP_B_AND_ZERO = {"0", "7"}
 _OFFENSE_CODE = re.compile(r"\d{2}[A-Z0-9]")
@@ -74,6 +81,8 @@ RELATIONSHIPS = [
     for i in range(10)
 ]
 OFFENDER_SEQ = Column(38, 39, "offender sequence number")
+ARREST_NUMBER = Column(40, 51, "arrest transaction number")
+ARREST_DATE = Column(52, 59, "arrest date")
 
 
 def looks_like_flat_file(data: bytes) -> bool:
@@ -233,6 +242,16 @@ def _offender(incident: NibrsIncident, number: int, line: str) -> None:
         incident.offenders.append(int(seq))
 
 
+def _arrestee(incident: NibrsIncident, number: int, line: str) -> None:
+    day = ARREST_DATE.of(line)
+    try:
+        date = dt.datetime.strptime(day, "%Y%m%d").date()
+    except ValueError:
+        incident.problems.append(ARREST_DATE.problem(number, day, "is not a date (YYYYMMDD)"))
+        return
+    incident.arrests.append((ARREST_NUMBER.of(line).strip() or day, date))
+
+
 def _age(text: str) -> Age:
     if text.strip() in {"NN", "NB", "BB"}:
         return Age(0, 0)
@@ -257,4 +276,5 @@ _READERS: dict[str, Callable[[NibrsIncident, int, str], None]] = {
     OFFENSE: _offense,
     VICTIM: _victim,
     OFFENDER: _offender,
+    ARRESTEE: _arrestee,
 }

@@ -161,6 +161,16 @@ def _incident(report: etree._Element) -> NibrsIncident:
             incident.offenders.append(int(seq))
         else:
             problems.append(f"an offender at line {element.sourceline} has sequence number {seq!r}")
+    for arrest in report.findall("j:Arrest", NS):
+        number = _text(arrest, "nc:ActivityIdentification/nc:IdentificationID")
+        day = (
+            _text(arrest, "nc:ActivityDate/nc:Date")
+            or _text(arrest, "nc:ActivityDate/nc:DateTime")[:10]
+        )
+        try:
+            incident.arrests.append((number or day, dt.date.fromisoformat(day)))
+        except ValueError:
+            problems.append(f"the arrest at line {arrest.sourceline} has no date (nc:ActivityDate)")
     for link in report.findall("j:SubjectVictimAssociation", NS):
         subject = link.find("j:Subject", NS)
         victim_ref = link.find("j:Victim", NS)

@@ -22,6 +22,7 @@ from victim_notify.intake.connectors.nibrs_files import (
     contacts_view,
     nibrs_kind,
     read_nibrs_file,
+    tell_events,
 )
 from victim_notify.intake.files import UnreadableFile, read_records
 from victim_notify.intake.models import CsvMapping, Source
@@ -114,5 +115,7 @@ class Command(BaseCommand):
             head["format"] = kind
         if options["dry_run"]:
             head["dry_run"] = True
-        tail = {"passed_over": reading.passed_over} if reading.passed_over else {}
+        tail: dict[str, Any] = {"passed_over": reading.passed_over} if reading.passed_over else {}
+        if not options["dry_run"]:
+            tell_events(agency, reading, tail)
         self.stdout.write(json.dumps(head | summary.as_dict() | tail, ensure_ascii=False, indent=2))
