@@ -211,17 +211,20 @@ def is_enhanced(report: Report, config: AgencyConfig) -> bool:
 
 
 def settle_obligations(now: dt.datetime | None = None) -> int:
-    """Mark met the open obligations whose message was handed to the provider. Returns how
-    many."""
+    """Mark met the open obligations whose message was handed to the provider: to the victim,
+    or, for a victim told through a parent or guardian, to the guardian. Returns how many."""
     now = now or timezone.now()
     met = 0
     for obligation in Obligation.objects.filter(met_at=None).select_related("event"):
-        told = Notification.objects.filter(
-            party_id=obligation.party_id,
-            facts_key=obligation.event.facts_key,
-            status__in=_TOLD,
+        sent = Notification.objects.filter(
+            facts_key=obligation.event.facts_key, status__in=_TOLD
         ).order_by("handed_over_at")
-        first = told.values_list("handed_over_at", flat=True)[:1]
+        first = (
+            sent.filter(party_id=obligation.party_id).values_list("handed_over_at", flat=True)[:1]
+            or sent.filter(
+                report_id=obligation.event.report_id, party__role="guardian"
+            ).values_list("handed_over_at", flat=True)[:1]
+        )
         if first:
             met += Obligation.objects.filter(pk=obligation.pk, met_at=None).update(
                 met_at=first[0] or now, met_how=MetHow.NOTIFIED
