@@ -186,3 +186,17 @@ def test_without_a_session_the_page_asks_to_open_it_again(client, agency):
     assert "Open your case page again" in answer.content.decode()
     assert client.get("/case/s/not-a-token").status_code == 404
     assert client.post(reverse("case-stop")).status_code == 404
+
+
+def test_a_lookup_searches_only_the_agency_in_its_address(client, agency):
+    from tests.agency_data import agency_data
+    from victim_notify.agencies.setup import load_agency
+
+    load_agency(agency_data(slug="otherville", name="Otherville PD", short_name="Otherville"))
+    case(agency)
+    client.post(
+        reverse("case-find", kwargs={"agency": "otherville"}),
+        {"report_number": "2026-777001", "last4": "0134"},
+    )
+    assert not Notification.objects.filter(kind="access_code").exists()
+    assert client.get("/case/nowhere/").status_code == 404

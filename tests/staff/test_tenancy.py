@@ -29,6 +29,9 @@ NOT_STAFF = {
     r"^o/<str:token>\.gif$": "an email's open pixel: an unguessable token, shows nothing",
     r"^u/<str:token>$": "one-click unsubscribe: an HMAC token per contact",
     r"^s/<str:key>$": "a survey form: an unguessable key per participant",
+    r"^case/": "a victim's case page: the session names one person on one report, opened by a "
+    "signed link or a code texted to their phone; a lookup searches only the agency in its "
+    "address (tests/cases/test_portal.py)",
     r"^hooks/twilio/": "Twilio webhooks: signed by Twilio, show nothing",
     r"^i18n/": "sets the interface language cookie",
     r"^dev/outbox$": "development only (VN_DEV_OUTBOX), never on in production",
