@@ -48,10 +48,11 @@ class Incident:
 
 def _age_xml(age: str) -> str:
     if "-" in age:
-        low, high = age.split("-")
+        low, _, high = age.partition("-")
         return (
             "<nc:MeasureIntegerRange><nc:RangeMaximumIntegerValue>"
-            f"{high}</nc:RangeMaximumIntegerValue><nc:RangeMinimumIntegerValue>{low}"
+            f"{escape(high)}</nc:RangeMaximumIntegerValue><nc:RangeMinimumIntegerValue>"
+            f"{escape(low)}"
             "</nc:RangeMinimumIntegerValue></nc:MeasureIntegerRange>"
         )
     if age.isdigit():
