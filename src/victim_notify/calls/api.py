@@ -12,15 +12,9 @@ from ninja import Router, Schema
 from victim_notify.api import problem
 from victim_notify.calls.intake import take_in
 from victim_notify.calls.snapshots import from_eido
+from victim_notify.intake.api import Problem
 
 router = Router(tags=["calls"])
-
-
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
 
 
 class CallSummary(Schema):

@@ -10,15 +10,9 @@ from ninja import Router, Schema
 
 from victim_notify.api import problem
 from victim_notify.cases.intake import EventIn, take_in
+from victim_notify.intake.api import Problem
 
 router = Router(tags=["case events"])
-
-
-class Problem(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
 
 
 class EventSummary(Schema):
