@@ -12,12 +12,20 @@ from django.db.models import F
 
 from victim_notify.providers.models import RateWindow
 
+# A grant is for a whole second on our clock, but what it lets through reaches the provider a
+# little later (the rows are marked handed over first, then the requests travel). Granting in a
+# second that is nearly over would let those messages arrive in the next one, on top of that
+# second's own allowance. So a second is only granted while most of it is still ahead: the
+# current one in its first quarter, otherwise a later one, which the caller waits for.
+GRANT_WITHIN = 0.25
+LOOK_AHEAD = 3  # seconds a worker may book ahead while the nearer ones are full
 
-def take(key: str, wanted: int, per_second: int) -> int:
-    """How many of `wanted` messages may go now (0 when this second's allowance is used)."""
+
+def take(key: str, wanted: int, per_second: int, second: int | None = None) -> int:
+    """How many of `wanted` messages may go in `second` (default: now); 0 when it is used up."""
     if per_second <= 0:
         return wanted
-    second = int(time.time())
+    second = int(time.time()) if second is None else second
     for _ in range(3):
         try:
             with transaction.atomic():
@@ -34,12 +42,19 @@ def take(key: str, wanted: int, per_second: int) -> int:
 
 
 def wait_for_allowance(key: str, wanted: int, per_second: int) -> int:
-    """Block until at least one message may go; returns how many."""
+    """Block until at least one message may go, and return how many, at the start of the
+    second they were granted in (or early in it)."""
+    if per_second <= 0:
+        return wanted
     while True:
-        granted = take(key, wanted, per_second)
-        if granted:
-            return granted
-        time.sleep(max(0.01, 1.0 - (time.time() % 1.0)))
+        now = time.time()
+        first = int(now) if now % 1.0 < GRANT_WITHIN else int(now) + 1
+        for second in range(first, first + LOOK_AHEAD):
+            granted = take(key, wanted, per_second, second)
+            if granted:
+                time.sleep(max(0.0, second - time.time()))
+                return granted
+        time.sleep(max(0.01, first + 1 - time.time()))
 
 
 def hit(key: str, window_seconds: int, now: float | None = None) -> tuple[int, int]:
