@@ -226,6 +226,7 @@ def test_the_clock_is_met_by_the_message_and_supervisors_hear_of_what_is_at_risk
     make_staff(agency, Role.ADVOCATE)  # not warned
     told = report(agency)
     untold = report(agency, offenses=["11A"])  # a sexual offense: excluded, enhanced
+    send_everything_due()
     with time_machine.travel(dt.datetime(2026, 12, 4, 10, tzinfo=PHOENIX)):  # a Friday
         for case in (told, untold):
             post(
@@ -287,3 +288,85 @@ def test_still_open_updates_go_at_the_agencys_cadence_and_stop_when_the_case_clo
     with time_machine.travel(start + dt.timedelta(days=90)):
         assert still_open_updates() == 0
     assert CaseEvent.objects.count() == 1
+
+
+def test_a_new_version_whose_status_tells_of_an_event_is_that_event(agency):
+    agency.case_event_statuses = {
+        "Cleared by Arrest": "suspect_arrested",
+        "inactive": "case_suspended",
+    }
+    agency.full_clean()
+    agency.save()
+    assert agency.case_event_statuses == {
+        "cleared by arrest": "suspect_arrested",
+        "inactive": "case_suspended",
+    }
+    record = make_record(victim={"email": "ana@example.org"})
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    send_everything_due()
+    assert CaseEvent.objects.count() == 0  # approved is not an event
+
+    arrested = record | {"status": "Cleared by Arrest"}
+    summary = ingest(agency, [IncomingRecord.from_object(0, arrested)], source="csv")
+    assert summary.count("amended") == 1 and summary.notifications_queued == 2
+    event = CaseEvent.objects.get()
+    assert (event.kind, event.source, event.event_id) == (
+        "suspect_arrested",
+        "csv",
+        "status:cleared by arrest:v2",
+    )
+    assert Obligation.objects.get().event == event  # its legal deadline counts too
+    send_everything_due()
+    text = Notification.objects.get(kind="suspect_arrested", channel="sms")
+    assert text.status == Status.DELIVERED  # a status that tells of an event counts as approved
+    body = DevOutboxMessage.objects.get(notification_id=text.pk).body
+    assert body.startswith(
+        f"Testville Police: In report {record['report_number']}, a suspect was arrested on"
+    )
+
+    # The same version again, and a later one that keeps the status: no second arrest.
+    ingest(agency, [IncomingRecord.from_object(0, arrested)], source="csv")
+    ingest(
+        agency,
+        [IncomingRecord.from_object(0, arrested | {"officer": {"name": "Lee Park"}})],
+        source="csv",
+    )
+    assert CaseEvent.objects.count() == 1
+    assert Notification.objects.filter(kind="suspect_arrested").count() == 2
+
+    ingest(agency, [IncomingRecord.from_object(0, arrested | {"status": "inactive"})], source="csv")
+    assert CaseEvent.objects.filter(kind="case_suspended").count() == 1
+
+
+def test_a_case_event_never_overtakes_the_reports_first_notice(agency):
+    agency.post_approval_delay_minutes = 15
+    agency.case_event_statuses = {"closed": "case_closed"}
+    agency.save()
+    moment = timezone.now()
+    record = make_record(status="closed")
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
+
+    case = Report.objects.get(report_number=record["report_number"])
+    assert case.approved_at == moment  # first seen closed: it was approved
+    first = Notification.objects.get(kind="report_filed")
+    closed = Notification.objects.get(kind="case_closed")
+    assert first.not_before == moment + dt.timedelta(minutes=15)
+    assert closed.not_before == first.not_before
+
+
+def test_case_settings_that_make_no_sense_are_refused(agency):
+    from django.core.exceptions import ValidationError
+
+    for field, value in [
+        ("case_event_statuses", {"closed": "case_reopened"}),
+        ("case_event_statuses", ["closed"]),
+        ("case_update_kinds", ["suspect_arrested", "parole_hearing"]),
+        ("notice_deadlines", {"suspect_arrested": [0]}),
+        ("notice_deadlines", {"suspect_arrested": "5"}),
+        ("enhanced_rights_categories", ["burglary"]),
+    ]:
+        setattr(agency, field, value)
+        with pytest.raises(ValidationError) as refused:
+            agency.full_clean()
+        assert field in refused.value.message_dict, field
+        agency.refresh_from_db()

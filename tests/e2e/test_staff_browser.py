@@ -317,3 +317,39 @@ def test_a_supervisor_sees_a_late_victim_notice_and_records_telling_them_another
     assert "Advocate R. Diaz called the victim at 14:10" in page.locator("tbody").inner_text()
     assert axe_violations(page) == []
     assert page.console_errors == []
+
+
+def test_a_supervisor_sets_the_case_updates_and_a_status_then_tells_of_an_arrest(
+    page, live_server, agency, artifacts
+) -> None:  # type: ignore[no-untyped-def]
+    from victim_notify.cases.models import CaseEvent, Holiday
+
+    sign_in(page, live_server.url, make_staff(agency, Role.SUPERVISOR))
+    page.goto(f"{live_server.url}/staff/config")
+    page.get_by_role("link", name="Case updates").click()
+    page.get_by_label("RMS statuses that mean it: Suspect arrested").fill("Cleared by Arrest")
+    page.get_by_label("Deadline for enhanced-rights victims: Case closed").fill("9")
+    page.get_by_label("Tell victims: Property recovered").uncheck()
+    page.get_by_label("Holidays the deadlines skip").fill("2026-12-25 Christmas Day")
+    page.get_by_role("button", name="Save case updates").click()
+    error = page.locator("#id_enhanced_case_closed_error")
+    assert "no later than the usual" in error.inner_text()
+    screenshot(page, artifacts / "staff-case-updates-error.png")
+    assert axe_violations(page) == []
+
+    page.get_by_label("Deadline for enhanced-rights victims: Case closed").fill("2")
+    page.get_by_role("button", name="Save case updates").click()
+    page.get_by_text("Case updates saved.").wait_for()
+    screenshot(page, artifacts / "staff-case-updates.png")
+    agency.refresh_from_db()
+    assert agency.case_event_statuses == {"cleared by arrest": "suspect_arrested"}
+    assert agency.notice_deadlines["case_closed"] == [5, 2]
+    assert "property_recovered" not in agency.case_update_kinds
+    assert Holiday.objects.get(agency=agency).name == "Christmas Day"
+
+    # The RMS's next version says the case was cleared by an arrest: that is the event.
+    record = make_record(report_number="TH-0077")
+    take_in(agency, record)
+    take_in(agency, record | {"status": "Cleared by Arrest"})
+    assert CaseEvent.objects.get(report__report_number="TH-0077").kind == "suspect_arrested"
+    assert page.console_errors == []

@@ -97,6 +97,7 @@ def test_every_configuration_page_renders_for_a_supervisor(
     urls = [
         reverse("staff:config"),
         reverse("staff:config-agency"),
+        reverse("staff:config-case-updates"),
         reverse("staff:config-offenses"),
         reverse("staff:config-offense", kwargs={"offense_id": offense.pk}),
         reverse("staff:config-divisions"),
@@ -358,6 +359,7 @@ def test_roles_without_configure_are_refused(signed_in: SignIn, agency: Agency, 
     for url in [
         reverse("staff:config"),
         reverse("staff:config-agency"),
+        reverse("staff:config-case-updates"),
         reverse("staff:config-offenses"),
         reverse("staff:config-division", kwargs={"division_id": division.pk}),
     ]:

@@ -214,6 +214,14 @@ class Agency(models.Model):
         blank=True,
         help_text="Kinds of case whose victims have enhanced rights (shorter deadlines).",
     )
+    case_event_statuses = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="RMS report status → the case event it tells of, e.g. "
+        '{"cleared by arrest": "suspect_arrested", "inactive": "case_suspended"}. A new '
+        "version whose status changes to one of these is that event; such a status counts as "
+        "approved.",
+    )
     deadline_warning_hours = models.PositiveSmallIntegerField(
         default=24, help_text="Supervisors are emailed this long before a deadline is missed."
     )
@@ -289,6 +297,7 @@ class Agency(models.Model):
             raise ValidationError(
                 {"approved_statuses": 'A list of status names, e.g. ["approved"].'}
             )
+        self._clean_case_settings()
         if not isinstance(self.call_wait_minutes, dict) or not all(
             isinstance(k, str) and isinstance(v, int) and 0 <= v <= 24 * 60
             for k, v in self.call_wait_minutes.items()
@@ -306,6 +315,44 @@ class Agency(models.Model):
             # Plain http is allowed for local demos only.
             if not self.public_base_url.startswith("http://localhost"):
                 raise ValidationError({"public_base_url": "Details links must use https."})
+
+    def _clean_case_settings(self) -> None:
+        kinds = set(CASE_EVENT_KINDS)
+        if not isinstance(self.case_update_kinds, list) or not set(self.case_update_kinds) <= kinds:
+            known = ", ".join(CASE_EVENT_KINDS)
+            raise ValidationError({"case_update_kinds": f"A list of case events among: {known}."})
+        deadlines = self.notice_deadlines
+        if not isinstance(deadlines, dict) or not all(
+            kind in kinds
+            and isinstance(days, list)
+            and 1 <= len(days) <= 2
+            and all(isinstance(d, int) and 1 <= d <= 60 for d in days)
+            for kind, days in deadlines.items()
+        ):
+            raise ValidationError(
+                {
+                    "notice_deadlines": "Case event → [working days, working days for "
+                    'enhanced-rights victims] (1 to 60), e.g. {"suspect_arrested": [5, 1]}.'
+                }
+            )
+        statuses = self.case_event_statuses
+        if not isinstance(statuses, dict) or not all(
+            isinstance(status, str) and status.strip() and kind in kinds
+            for status, kind in statuses.items()
+        ):
+            raise ValidationError(
+                {
+                    "case_event_statuses": "RMS status → case event, e.g. "
+                    '{"cleared by arrest": "suspect_arrested"}.'
+                }
+            )
+        # Statuses arrive lower-cased (intake compares them so).
+        self.case_event_statuses = {s.strip().lower(): k for s, k in statuses.items()}
+        unknown = set(self.enhanced_rights_categories or []) - set(SensitiveCategory.values)
+        if unknown:
+            raise ValidationError(
+                {"enhanced_rights_categories": f"Unknown categories: {', '.join(sorted(unknown))}"}
+            )
 
 
 class AgencyLanguage(models.Model):

@@ -86,6 +86,29 @@ def take_in(agency: Agency, records: list[Any], source: str = "api") -> EventSum
     return summary
 
 
+def status_changed(agency: Agency, changes: list[tuple[str, int, str]], now: dt.datetime) -> int:
+    """Report versions whose status tells of a case event (the agency's case_event_statuses):
+    each (report number, version, kind) becomes that event, once, and is announced. Returns
+    how many messages were queued. Runs in the transaction that stores the versions."""
+    reports = {
+        r.report_number: r
+        for r in Report.objects.filter(
+            agency=agency, report_number__in=[number for number, _, _ in changes]
+        )
+    }
+    queued = 0
+    for number, version, kind in changes:
+        report = reports[number]
+        event, created = CaseEvent.objects.get_or_create(
+            report=report,
+            event_id=f"status:{report.status}:v{version}",
+            defaults={"agency": agency, "kind": kind, "occurred_at": now, "source": report.source},
+        )
+        if created:
+            queued += announce(event, now)
+    return queued
+
+
 def _check(agency: Agency, raw: Any, now: dt.datetime) -> CaseEvent | list[FieldError]:
     if not isinstance(raw, dict):
         return [FieldError("", "each event must be a JSON object")]

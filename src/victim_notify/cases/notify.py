@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
@@ -83,6 +84,12 @@ def tell(
         .exclude(status=Status.CANCELLED)
         .values_list("contact_id", "channel")
     )
+    # Never ahead of the report's own first notice while that still waits (the wait after
+    # approval, quiet hours): "your case was closed" before "here is your report" confuses.
+    first_waits_until = Notification.objects.filter(
+        report=report, kind=MessageKind.REPORT_FILED, status=Status.PENDING
+    ).aggregate(until=Max("not_before"))["until"]
+    start = max(now, first_waits_until) if first_waits_until else now
     queued = 0
     for outcome in outcomes:
         contact_id = contact_ids.get(outcome.contact or "")
@@ -114,9 +121,9 @@ def tell(
             template=template,
             **rendered.content(),
             status=Status.PENDING,
-            due_at=now,
-            not_before=now,
-            expires_at=now + dt.timedelta(hours=config.agency.max_message_age_hours),
+            due_at=start,
+            not_before=start,
+            expires_at=start + dt.timedelta(hours=config.agency.max_message_age_hours),
         )
         queued += 1
     return queued

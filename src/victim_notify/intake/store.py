@@ -285,6 +285,8 @@ class _Plan:
     updated_parties: list[Party]
     inserts: list[PreparedInsert | Enrolment]  # in an order that satisfies their foreign keys
     schedule: Schedule
+    # Reports whose status changed to one that tells of a case event: (number, version, kind).
+    status_events: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def _store_safely(
@@ -341,8 +343,8 @@ def _store(
     the work outside the lock lets the sender write its outcomes while a big file comes in."""
     plan = _plan(config, book, batch, source, now)
     with transaction.atomic():
-        _write(plan, config.agency, now)
-    return plan.results, len(plan.schedule.notifications)
+        told = _write(plan, config.agency, now)
+    return plan.results, len(plan.schedule.notifications) + told
 
 
 def _plan(
@@ -371,6 +373,7 @@ def _plan(
     results: list[RecordResult] = []
     created: list[tuple[Report, ValidReport]] = []
     amended: list[tuple[Report, ValidReport]] = []
+    status_events: list[tuple[str, int, str]] = []
     for record, valid in batch:
         digest = valid.content_hash()
         warnings = [w.as_dict() for w in valid.warnings]
@@ -388,6 +391,9 @@ def _plan(
             report.version += 1
             amended.append((report, valid))
             outcome = "amended"
+        kind = config.agency.case_event_statuses.get(valid.status)
+        if kind and valid.status != report.status:
+            status_events.append((report.report_number, report.version, kind))
         _apply(report, valid, config, source, digest, now)
         results.append(RecordResult(record.index, valid.report_number, outcome, warnings=warnings))
 
@@ -415,10 +421,13 @@ def _plan(
         PreparedInsert(Decision, [decision for decision, _ in schedule.pairs]),
         PreparedInsert(Notification, schedule.notifications),
     ]
-    return _Plan(results, seen, [r for r, _ in amended], updated_parties, inserts, schedule)
+    return _Plan(
+        results, seen, [r for r, _ in amended], updated_parties, inserts, schedule, status_events
+    )
 
 
-def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> None:
+def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> int:
+    """Returns how many case-event messages the batch's status changes queued."""
     current = {
         number: (version, digest)
         for number, version, digest in Report.objects.filter(
@@ -433,6 +442,11 @@ def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> None:
     for insert in plan.inserts:
         insert.execute()
     plan.schedule.cancel_superseded(now)
+    if plan.status_events:
+        from victim_notify.cases.intake import status_changed  # cases builds on intake
+
+        return status_changed(agency, plan.status_events, now)
+    return 0
 
 
 def _apply(

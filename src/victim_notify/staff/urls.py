@@ -6,6 +6,7 @@ from django.urls import path
 
 from victim_notify.staff import (
     audit_log,
+    case_settings,
     compliance,
     configuration,
     dashboard,
@@ -36,6 +37,7 @@ urlpatterns = [
     *quarantine.urlpatterns,
     *configuration.urlpatterns,
     *records.urlpatterns,
+    *case_settings.urlpatterns,
     *mappings.urlpatterns,
     *experiments.urlpatterns,
     *users.urlpatterns,

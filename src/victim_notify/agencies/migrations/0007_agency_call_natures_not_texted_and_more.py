@@ -13,6 +13,15 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="agency",
+            name="case_event_statuses",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='RMS report status → the case event it tells of, e.g. {"cleared by arrest": "suspect_arrested", "inactive": "case_suspended"}. A new version whose status changes to one of these is that event; such a status counts as approved.',
+            ),
+        ),
+        migrations.AddField(
+            model_name="agency",
             name="call_natures_not_texted",
             field=models.JSONField(
                 blank=True,
