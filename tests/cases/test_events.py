@@ -360,6 +360,7 @@ def test_case_settings_that_make_no_sense_are_refused(agency):
     for field, value in [
         ("case_event_statuses", {"closed": "case_reopened"}),
         ("case_event_statuses", ["closed"]),
+        ("case_event_statuses", {"assigned": "detective_assigned"}),  # needs the detective
         ("case_update_kinds", ["suspect_arrested", "parole_hearing"]),
         ("notice_deadlines", {"suspect_arrested": [0]}),
         ("notice_deadlines", {"suspect_arrested": "5"}),
@@ -370,3 +371,47 @@ def test_case_settings_that_make_no_sense_are_refused(agency):
             agency.full_clean()
         assert field in refused.value.message_dict, field
         agency.refresh_from_db()
+
+
+def test_a_version_naming_a_detective_tells_the_victims_who_to_call(agency):
+    record = make_record(victim={"email": "ana@example.org"})
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    send_everything_due()
+    assigned = record | {"detective": {"name": "Det. Maria Soto", "phone": "520-555-0166"}}
+    summary = ingest(agency, [IncomingRecord.from_object(0, assigned)], source="api")
+    assert summary.count("amended") == 1 and summary.notifications_queued == 2
+    event = CaseEvent.objects.get()
+    assert (event.kind, event.detective_name, event.detective_phone) == (
+        "detective_assigned",
+        "Det. Maria Soto",
+        "+15205550166",
+    )
+    send_everything_due()
+    text = Notification.objects.get(kind="detective_assigned", channel="sms")
+    assert DevOutboxMessage.objects.get(notification_id=text.pk).body == (
+        f"Testville Police: Report {record['report_number']} (Theft From Motor Vehicle) is now "
+        "assigned to Detective Det. Maria Soto, who you can reach at (520) 555-0166."
+    )
+
+    # The same detective in a later version is no news; another one is.
+    ingest(agency, [IncomingRecord.from_object(0, assigned | {"status": "Approved"})], source="api")
+    assert CaseEvent.objects.count() == 1
+    reassigned = assigned | {"detective": {"name": "Det. Lee Park", "phone": "not a phone"}}
+    summary = ingest(agency, [IncomingRecord.from_object(0, reassigned)], source="api")
+    [result] = summary.as_dict()["warnings"]
+    assert result["warnings"][0]["pointer"] == "/detective/phone"
+    second = CaseEvent.objects.latest("pk")
+    assert (second.detective_name, second.detective_phone) == ("Det. Lee Park", "")
+    send_everything_due()
+    text = Notification.objects.filter(kind="detective_assigned", channel="sms").latest("pk")
+    body = DevOutboxMessage.objects.get(notification_id=text.pk).body
+    assert "Det. Lee Park, who you can reach at (520) 555-0150" in body  # the section's phone
+
+
+def test_a_report_that_never_names_a_detective_hashes_as_before(agency):
+    """Reports stored before the detective field existed are not amended by a re-send."""
+    from victim_notify.agencies.config import load_config
+    from victim_notify.intake.validate import validate_record
+
+    valid = validate_record(make_record(), load_config(agency), timezone.now())
+    assert "detective" not in valid.payload()

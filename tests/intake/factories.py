@@ -73,6 +73,8 @@ def csv_rows(record: dict[str, Any]) -> list[dict[str, str]]:
         "offenses": ";".join(record["offenses"]),
         "domestic_violence": str(record.get("domestic_violence", False)).lower(),
         "do_not_notify": str(record.get("do_not_notify", False)).lower(),
+        "detective_name": record.get("detective", {}).get("name", ""),
+        "detective_phone": record.get("detective", {}).get("phone", ""),
     }
     rows = []
     for party in record["parties"]:

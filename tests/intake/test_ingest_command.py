@@ -231,6 +231,26 @@ def test_csv_rows_become_reports_with_parties_and_relationships(agency, tmp_path
     assert Notification.objects.filter(report=report).count() == 2
 
 
+def test_csv_naming_a_detective_tells_the_victim_of_them(agency, tmp_path):
+    from victim_notify.cases.models import CaseEvent
+
+    record = make_record()
+    write_csv(tmp_path / "a.csv", csv_rows(record))
+    assert ingest(tmp_path / "a.csv")["accepted"] == 1
+    assert not CaseEvent.objects.exists()
+    record["detective"] = {"name": "Det. Maria Soto", "phone": "(520) 555-0166"}
+    write_csv(tmp_path / "b.csv", csv_rows(record))
+    summary = ingest(tmp_path / "b.csv")
+    assert summary["amended"] == 1 and summary["notifications_queued"] == 1
+    event = CaseEvent.objects.get(kind="detective_assigned")
+    assert (event.detective_name, event.detective_phone, event.source) == (
+        "Det. Maria Soto",
+        "+15205550166",
+        "file",
+    )
+    assert Report.objects.get().detective_name == "Det. Maria Soto"
+
+
 def test_csv_with_bom_and_format_option(agency, tmp_path):
     path = tmp_path / "export.txt"
     write_csv(path, csv_rows(make_record()), encoding="utf-8-sig")
@@ -271,7 +291,7 @@ def test_csv_row_with_too_many_cells_is_quarantined(agency, tmp_path):
     write_csv(path, csv_rows(make_record()))
     with path.open("a") as out:
         out.write(
-            "X-9,approved,2026-12-01T10:00:00,,Officer,,W,23F,false,false,1,victim,,,,,,,,,,,extra\n"
+            "X-9,approved,2026-12-01T10:00:00,,Officer,,W,23F,false,false,,,1,victim,,,,,,,,,,,extra\n"
         )
     summary = ingest(path)
     assert summary["accepted"] == 1

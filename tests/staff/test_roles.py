@@ -62,6 +62,7 @@ PAGES: dict[str, set[str]] = {
     "quarantine-discard": QUARANTINE,
     "config": CONFIGURE,
     "config-agency": CONFIGURE,
+    "config-case-updates": CONFIGURE,
     "config-offenses": CONFIGURE,
     "config-offense": CONFIGURE,
     "config-divisions": CONFIGURE,

@@ -97,6 +97,7 @@ _LISTS = {
     "quarantine",
     "config",
     "config-agency",
+    "config-case-updates",
     "config-offenses",
     "config-divisions",
     "config-sections",

@@ -72,6 +72,13 @@ CASE_EVENT_KINDS = (
 )
 
 
+# The events a report status can mean: not a detective assigned (it needs the detective, named
+# in the report's own field) nor a court date (it needs the date, sent to the events API).
+STATUS_EVENT_KINDS = tuple(
+    k for k in CASE_EVENT_KINDS if k not in {"detective_assigned", "initial_appearance"}
+)
+
+
 def _default_case_update_kinds() -> list[str]:
     return list(CASE_EVENT_KINDS)
 
@@ -337,13 +344,15 @@ class Agency(models.Model):
             )
         statuses = self.case_event_statuses
         if not isinstance(statuses, dict) or not all(
-            isinstance(status, str) and status.strip() and kind in kinds
+            isinstance(status, str) and status.strip() and kind in STATUS_EVENT_KINDS
             for status, kind in statuses.items()
         ):
             raise ValidationError(
                 {
                     "case_event_statuses": "RMS status → case event, e.g. "
-                    '{"cleared by arrest": "suspect_arrested"}.'
+                    '{"cleared by arrest": "suspect_arrested"}, among: '
+                    + ", ".join(STATUS_EVENT_KINDS)
+                    + "."
                 }
             )
         # Statuses arrive lower-cased (intake compares them so).

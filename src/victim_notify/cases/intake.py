@@ -16,6 +16,7 @@ from victim_notify.cases.models import CaseEvent, EventKind
 from victim_notify.cases.notify import announce
 from victim_notify.contacts.normalise import normalise_phone
 from victim_notify.intake.models import Report
+from victim_notify.intake.store import VersionEvent
 from victim_notify.intake.validate import CLOCK_SKEW, FieldError, pointer
 
 Kind = Literal[
@@ -86,23 +87,30 @@ def take_in(agency: Agency, records: list[Any], source: str = "api") -> EventSum
     return summary
 
 
-def status_changed(agency: Agency, changes: list[tuple[str, int, str]], now: dt.datetime) -> int:
-    """Report versions whose status tells of a case event (the agency's case_event_statuses):
-    each (report number, version, kind) becomes that event, once, and is announced. Returns
-    how many messages were queued. Runs in the transaction that stores the versions."""
+def from_versions(agency: Agency, told: list[VersionEvent], now: dt.datetime) -> int:
+    """The case events new report versions tell of (a status the agency says means one, a
+    detective named), each stored once and announced. Returns how many messages were queued.
+    Runs in the transaction that stores the versions."""
     reports = {
         r.report_number: r
         for r in Report.objects.filter(
-            agency=agency, report_number__in=[number for number, _, _ in changes]
+            agency=agency, report_number__in=[event.report_number for event in told]
         )
     }
     queued = 0
-    for number, version, kind in changes:
-        report = reports[number]
+    for item in told:
+        report = reports[item.report_number]
         event, created = CaseEvent.objects.get_or_create(
             report=report,
-            event_id=f"status:{report.status}:v{version}",
-            defaults={"agency": agency, "kind": kind, "occurred_at": now, "source": report.source},
+            event_id=item.event_id,
+            defaults={
+                "agency": agency,
+                "kind": item.kind,
+                "occurred_at": now,
+                "source": report.source,
+                "detective_name": item.detective_name,
+                "detective_phone": item.detective_phone,
+            },
         )
         if created:
             queued += announce(event, now)

@@ -28,6 +28,8 @@ REPORT_COLUMNS = [
     "offenses",
     "domestic_violence",
     "do_not_notify",
+    "detective_name",
+    "detective_phone",
 ]
 PARTY_COLUMNS = [
     "party_id",
@@ -240,6 +242,11 @@ def _report_from_rows(
     record["officer"] = {"name": first.get("officer_name", "")}
     if first.get("officer_badge"):
         record["officer"]["badge"] = first["officer_badge"]
+    if first.get("detective_name") or first.get("detective_phone"):
+        record["detective"] = {
+            "name": first.get("detective_name", ""),
+            "phone": first.get("detective_phone", ""),
+        }
     record["offenses"] = [
         code.strip() for code in first.get("offenses", "").split(";") if code.strip()
     ]

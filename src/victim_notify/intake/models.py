@@ -37,6 +37,8 @@ class Report(models.Model):
     )
     officer_name = models.CharField(max_length=120)
     officer_badge = models.CharField(max_length=20, blank=True)
+    detective_name = models.CharField(max_length=120, blank=True)
+    detective_phone = models.CharField(max_length=40, blank=True)
     division = models.ForeignKey(
         "agencies.Division", on_delete=models.PROTECT, related_name="reports"
     )

@@ -68,6 +68,11 @@ class OfficerIn(Strict):
     badge: Annotated[str, _text(20), Storable] = ""
 
 
+class DetectiveIn(Strict):
+    name: Annotated[str, _text(120, 1), Storable]
+    phone: Annotated[str, _text(40), Storable] = ""
+
+
 class ReportIn(Strict):
     report_number: Annotated[str, _text(40, 1), Storable]
     status: Annotated[str, _text(40, 1), Storable]
@@ -83,3 +88,8 @@ class ReportIn(Strict):
     domestic_violence: bool = False
     do_not_notify: bool = False
     parties: list[PartyIn] = Field(min_length=1, max_length=100)
+    detective: DetectiveIn | None = Field(
+        default=None,
+        description="The detective the case is assigned to, once it is: a version that names a "
+        "new one tells the victims.",
+    )

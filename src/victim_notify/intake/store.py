@@ -66,6 +66,8 @@ _REPORT_FIELDS = [
     "approved_at",
     "officer_name",
     "officer_badge",
+    "detective_name",
+    "detective_phone",
     "division",
     "offense_codes",
     "domestic_violence",
@@ -76,6 +78,18 @@ _REPORT_FIELDS = [
     "needs_advocate_review",
     "purged_at",
 ]
+
+
+@dataclass(frozen=True)
+class VersionEvent:
+    """A case event a new version of a report tells of, keyed so the same version again is
+    the same event."""
+
+    report_number: str
+    kind: str
+    event_id: str
+    detective_name: str = ""
+    detective_phone: str = ""
 
 
 @dataclass
@@ -285,8 +299,8 @@ class _Plan:
     updated_parties: list[Party]
     inserts: list[PreparedInsert | Enrolment]  # in an order that satisfies their foreign keys
     schedule: Schedule
-    # Reports whose status changed to one that tells of a case event: (number, version, kind).
-    status_events: list[tuple[str, int, str]] = field(default_factory=list)
+    # What the new versions say happened to their cases (a status, a detective named).
+    case_events: list[VersionEvent] = field(default_factory=list)
 
 
 def _store_safely(
@@ -373,7 +387,7 @@ def _plan(
     results: list[RecordResult] = []
     created: list[tuple[Report, ValidReport]] = []
     amended: list[tuple[Report, ValidReport]] = []
-    status_events: list[tuple[str, int, str]] = []
+    case_events: list[VersionEvent] = []
     for record, valid in batch:
         digest = valid.content_hash()
         warnings = [w.as_dict() for w in valid.warnings]
@@ -391,9 +405,7 @@ def _plan(
             report.version += 1
             amended.append((report, valid))
             outcome = "amended"
-        kind = config.agency.case_event_statuses.get(valid.status)
-        if kind and valid.status != report.status:
-            status_events.append((report.report_number, report.version, kind))
+        case_events.extend(_events_told(report, valid, config))
         _apply(report, valid, config, source, digest, now)
         results.append(RecordResult(record.index, valid.report_number, outcome, warnings=warnings))
 
@@ -422,7 +434,7 @@ def _plan(
         PreparedInsert(Notification, schedule.notifications),
     ]
     return _Plan(
-        results, seen, [r for r, _ in amended], updated_parties, inserts, schedule, status_events
+        results, seen, [r for r, _ in amended], updated_parties, inserts, schedule, case_events
     )
 
 
@@ -442,11 +454,33 @@ def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> int:
     for insert in plan.inserts:
         insert.execute()
     plan.schedule.cancel_superseded(now)
-    if plan.status_events:
-        from victim_notify.cases.intake import status_changed  # cases builds on intake
+    if plan.case_events:
+        from victim_notify.cases.intake import from_versions  # cases builds on intake
 
-        return status_changed(agency, plan.status_events, now)
+        return from_versions(agency, plan.case_events, now)
     return 0
+
+
+def _events_told(report: Report, valid: ValidReport, config: AgencyConfig) -> list[VersionEvent]:
+    """What a new version says happened, against the report as it stood before it: a status
+    the agency says means an event, or a detective not named before."""
+    events = []
+    kind = config.agency.case_event_statuses.get(valid.status)
+    if kind and valid.status != report.status:
+        events.append(
+            VersionEvent(report.report_number, kind, f"status:{valid.status}:v{report.version}")
+        )
+    detective = (valid.detective_name, valid.detective_phone)
+    if valid.detective_name and detective != (report.detective_name, report.detective_phone):
+        events.append(
+            VersionEvent(
+                report.report_number,
+                "detective_assigned",
+                f"detective:v{report.version}",
+                *detective,
+            )
+        )
+    return events
 
 
 def _apply(
@@ -462,6 +496,8 @@ def _apply(
     report.reported_at = valid.reported_at
     report.officer_name = valid.officer_name
     report.officer_badge = valid.officer_badge
+    report.detective_name = valid.detective_name
+    report.detective_phone = valid.detective_phone
     report.division_id = config.divisions[valid.division_code].id
     report.offense_codes = valid.offenses
     report.domestic_violence = valid.domestic_violence

@@ -69,10 +69,12 @@ class ValidReport:
     do_not_notify: bool
     parties: list[ValidParty]
     warnings: list[FieldError] = field(default_factory=list)
+    detective_name: str = ""
+    detective_phone: str = ""
 
     def payload(self) -> dict[str, Any]:
         """The canonical stored form; equal payloads mean an identical re-send."""
-        return {
+        payload: dict[str, Any] = {
             "report_number": self.report_number,
             "status": self.status,
             "reported_at": self.reported_at.isoformat(),
@@ -102,6 +104,10 @@ class ValidReport:
                 for p in self.parties
             ],
         }
+        # Only when given, so a report stored before reports named detectives hashes the same.
+        if self.detective_name:
+            payload["detective"] = {"name": self.detective_name, "phone": self.detective_phone}
+        return payload
 
     def content_hash(self) -> str:
         canonical = json.dumps(
@@ -203,6 +209,18 @@ def validate_record(
             )
         )
 
+    detective_phone = ""
+    if record.detective is not None and record.detective.phone:
+        normalised = normalise_phone(record.detective.phone, config.agency.phone_region)
+        if normalised.value is None:
+            warnings.append(
+                FieldError(
+                    "/detective/phone",
+                    f"{normalised.error or 'not a phone'}; the section's phone is given instead",
+                )
+            )
+        detective_phone = normalised.value or ""
+
     if errors or reported_at is None:
         return errors
     return ValidReport(
@@ -218,6 +236,8 @@ def validate_record(
         do_not_notify=record.do_not_notify,
         parties=parties,
         warnings=warnings,
+        detective_name=record.detective.name if record.detective else "",
+        detective_phone=detective_phone,
     )
 
 

@@ -18,7 +18,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from victim_notify.agencies.models import CASE_EVENT_KINDS, Agency
+from victim_notify.agencies.models import CASE_EVENT_KINDS, STATUS_EVENT_KINDS, Agency
 from victim_notify.cases.models import EventKind, Holiday
 from victim_notify.staff.access import requires
 from victim_notify.staff.config_forms import CATEGORY_LABELS, record_change, values_of
@@ -30,6 +30,10 @@ SAVED = [
     "case_event_statuses",
     "enhanced_rights_categories",
 ]
+NOT_FROM_A_STATUS = {
+    "detective_assigned": gettext_lazy("From the report's detective (name and phone)."),
+    "initial_appearance": gettext_lazy("From the events API, which sends the date and court."),
+}
 _HOLIDAY = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(.*)$")
 
 
@@ -67,13 +71,15 @@ class CaseUpdatesForm(forms.Form):
             self.fields[f"tell_{kind}"] = forms.BooleanField(required=False)
             self.fields[f"days_{kind}"] = _days()
             self.fields[f"enhanced_{kind}"] = _days()
-            self.fields[f"statuses_{kind}"] = forms.CharField(required=False, max_length=400)
-            for name, what in (
+            names = [
                 ("tell", _("Tell victims")),
                 ("days", _("Deadline in working days")),
                 ("enhanced", _("Deadline for enhanced-rights victims")),
-                ("statuses", _("RMS statuses that mean it")),
-            ):
+            ]
+            if kind in STATUS_EVENT_KINDS:
+                self.fields[f"statuses_{kind}"] = forms.CharField(required=False, max_length=400)
+                names.append(("statuses", _("RMS statuses that mean it")))
+            for name, what in names:
                 field = self.fields[f"{name}_{kind}"]
                 field.label = f"{what}: {label}"
                 field.widget.attrs["aria-label"] = field.label
@@ -90,9 +96,9 @@ class CaseUpdatesForm(forms.Form):
         return [
             {
                 "label": EventKind(kind).label,
-                "fields": [
-                    self[f"{name}_{kind}"] for name in ("tell", "days", "enhanced", "statuses")
-                ],
+                "fields": [self[f"{name}_{kind}"] for name in ("tell", "days", "enhanced")],
+                "statuses": self[f"statuses_{kind}"] if kind in STATUS_EVENT_KINDS else None,
+                "instead": NOT_FROM_A_STATUS.get(kind, ""),
             }
             for kind in CASE_EVENT_KINDS
         ]

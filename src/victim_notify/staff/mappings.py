@@ -52,6 +52,8 @@ FIELD_LABELS: dict[str, Any] = {
     "occurred_at": gettext_lazy("Occurred at"),
     "officer_name": gettext_lazy("Reporting officer"),
     "officer_badge": gettext_lazy("Officer's badge"),
+    "detective_name": gettext_lazy("Assigned detective"),
+    "detective_phone": gettext_lazy("Detective's phone"),
     "division": gettext_lazy("Division"),
     "offenses": gettext_lazy("Offense codes"),
     "domestic_violence": gettext_lazy("Domestic violence"),

@@ -204,6 +204,9 @@ REPORT_FIELDS = {
     "domestic_violence": gettext_lazy("Domestic violence"),
     "do_not_notify": gettext_lazy("Do not notify"),
     "parties": gettext_lazy("People"),
+    "detective": gettext_lazy("Detective"),
+    "detective_name": gettext_lazy("Detective name"),
+    "detective_phone": gettext_lazy("Detective phone"),
 }
 NESTED_FIELDS = {
     "name": gettext_lazy("name"),

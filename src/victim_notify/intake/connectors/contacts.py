@@ -25,6 +25,8 @@ INCIDENT_COLUMNS = [
     "status",
     "domestic_violence",
     "do_not_notify",
+    "detective_name",
+    "detective_phone",
 ]
 PERSON_COLUMNS = ["first_name", "last_name", "business_name", "phone", "email", "language"]
 COLUMNS = ["incident_number", "victim_seq", "role", "party_id", *PERSON_COLUMNS, *INCIDENT_COLUMNS]

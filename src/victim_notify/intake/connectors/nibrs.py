@@ -232,6 +232,11 @@ def _record(
     record["officer"] = {k: v for k in ("name", "badge") if (v := facts.get(f"officer_{k}"))}
     if facts.get("division"):
         record["division"] = facts["division"]
+    if facts.get("detective_name") or facts.get("detective_phone"):
+        record["detective"] = {
+            "name": facts.get("detective_name", ""),
+            "phone": facts.get("detective_phone", ""),
+        }
     for flag in ("domestic_violence", "do_not_notify"):
         if flag in facts:
             record[flag] = facts[flag]
