@@ -6,8 +6,11 @@ input, `errors`: a list of `{"pointer": "/parties/0/phone", "detail": "..."}` (R
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -45,6 +48,51 @@ def problem(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def json_batch(request: HttpRequest, what: str) -> tuple[list[Any], bool] | HttpResponse:
+    """A body of one JSON object or an array of up to INTAKE_BATCH_LIMIT of them, as (the
+    items, whether it was a single object); otherwise the problem to answer. `what` names an
+    item in the messages ("report", "event", "EIDO")."""
+    try:
+        data = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = f"At most {limit} bytes per request; send smaller batches."
+        return problem(413, "Body too large", detail, kind="body-too-large")
+    try:
+        body = json.loads(data or b"")
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad JSON, bad UTF-8 and integers too long to convert; deep nesting
+        # raises RecursionError. Each is the client's mistake, not a server error.
+        return problem(400, "Body is not JSON", str(exc) or type(exc).__name__, kind="not-json")
+    single = isinstance(body, dict)
+    items = [body] if single else body
+    if not isinstance(items, list):
+        detail = f"Send {what} object or an array of {what} objects."
+        return problem(400, "Wrong body", detail, kind="wrong-body")
+    if not items:
+        return problem(422, "Empty batch", f"The array holds no {what}s.", kind="empty-batch")
+    if len(items) > settings.INTAKE_BATCH_LIMIT:
+        return problem(
+            413,
+            "Batch too large",
+            f"At most {settings.INTAKE_BATCH_LIMIT} {what}s per request; got {len(items)}.",
+            kind="batch-too-large",
+        )
+    return items, single
+
+
+def refused_one(title: str, kind: str, errors: list[dict[str, str]], **extra: Any) -> HttpResponse:
+    """422 for a single item that was not taken in, pointing at each bad field."""
+    return problem(
+        422,
+        title,
+        "Fix the fields below and send it again.",
+        kind=kind,
+        errors=[{"pointer": e["pointer"], "detail": e["message"]} for e in errors],
+        **extra,
+    )
 
 
 class AgencyToken(HttpBearer):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Router, Schema
 
-from victim_notify.api import problem
+from victim_notify.api import json_batch, refused_one
 from victim_notify.calls.intake import take_in
 from victim_notify.calls.snapshots import from_eido
 from victim_notify.intake.api import Problem
@@ -57,28 +54,13 @@ def post_calls(request: HttpRequest) -> HttpResponse:
     leaves out stay as they were, and a snapshot older than the last one is ignored. A bad
     one is refused with its fields named (a single one answers 422); the rest are taken in."""
     agency = request.auth.agency  # type: ignore[attr-defined]
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, RecursionError) as exc:
-        return problem(400, "Body is not JSON", str(exc) or type(exc).__name__, kind="not-json")
-    single = isinstance(body, dict)
-    documents = [body] if single else body
-    if not isinstance(documents, list) or not documents:
-        return problem(400, "Wrong body", "Send an EIDO object or a non-empty array of them.")
-    if len(documents) > settings.INTAKE_BATCH_LIMIT:
-        return problem(
-            413, "Batch too large", f"At most {settings.INTAKE_BATCH_LIMIT} per request."
-        )
+    body = json_batch(request, "EIDO")
+    if isinstance(body, HttpResponse):
+        return body
+    documents, single = body
     now = timezone.now()
     readings = [from_eido(i, d, agency.zone, now) for i, d in enumerate(documents)]
     summary = take_in(agency, readings, now)
     if single and summary.rejected:
-        errors = summary.rejected[0]["errors"]
-        return problem(
-            422,
-            "Call not taken in",
-            "Fix the members below and send it again.",
-            kind="invalid-call",
-            errors=[{"pointer": e["pointer"], "detail": e["message"]} for e in errors],
-        )
+        return refused_one("Call not taken in", "invalid-call", summary.rejected[0]["errors"])
     return JsonResponse(summary.as_dict(), json_dumps_params={"ensure_ascii": False})

@@ -3,15 +3,13 @@ up to 1,000). Each record is validated on its own, so one bad record never loses
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Schema
 
-from victim_notify.api import problem
+from victim_notify.api import json_batch, problem
 from victim_notify.intake.models import Source
 from victim_notify.intake.schema import ReportIn
 from victim_notify.intake.store import IncomingRecord, ingest
@@ -97,37 +95,10 @@ def post_reports(request: HttpRequest) -> HttpResponse:
     errors are kept in quarantine for staff to fix and replay.
     """
     token = request.auth  # type: ignore[attr-defined]
-    try:
-        data = request.body
-    except RequestDataTooBig:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        detail = f"At most {limit} bytes per request; send smaller batches."
-        return problem(413, "Body too large", detail, kind="body-too-large")
-    try:
-        body = json.loads(data or b"")
-    except (ValueError, RecursionError) as exc:
-        # ValueError covers bad JSON, bad UTF-8 and integers too long to convert; deep nesting
-        # raises RecursionError. Each is the client's mistake, not a server error.
-        return problem(400, "Body is not JSON", str(exc) or type(exc).__name__, kind="not-json")
-    single = isinstance(body, dict)
-    records = [body] if single else body
-    if not isinstance(records, list):
-        return problem(
-            400,
-            "Wrong body",
-            "Send a report object or an array of report objects.",
-            kind="wrong-body",
-        )
-    if not records:
-        return problem(422, "Empty batch", "The array holds no reports.", kind="empty-batch")
-    if len(records) > settings.INTAKE_BATCH_LIMIT:
-        return problem(
-            413,
-            "Batch too large",
-            f"At most {settings.INTAKE_BATCH_LIMIT} reports per request; got {len(records)}.",
-            kind="batch-too-large",
-        )
-
+    body = json_batch(request, "report")
+    if isinstance(body, HttpResponse):
+        return body
+    records, single = body
     summary = ingest(
         token.agency,
         [IncomingRecord.from_object(i, record) for i, record in enumerate(records)],
