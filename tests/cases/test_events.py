@@ -403,7 +403,7 @@ def test_a_version_naming_a_detective_tells_the_victims_who_to_call(agency):
     second = CaseEvent.objects.latest("pk")
     assert (second.detective_name, second.detective_phone) == ("Det. Lee Park", "")
     send_everything_due()
-    text = Notification.objects.filter(kind="detective_assigned", channel="sms").latest("pk")
+    text = Notification.objects.get(channel="sms", facts_key=second.facts_key)
     body = DevOutboxMessage.objects.get(notification_id=text.pk).body
     assert "Det. Lee Park, who you can reach at (520) 555-0150" in body  # the section's phone
 

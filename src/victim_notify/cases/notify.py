@@ -27,7 +27,7 @@ from victim_notify.agencies.config import AgencyConfig, cached_config
 from victim_notify.agencies.models import Agency
 from victim_notify.cases.clock import working_deadline
 from victim_notify.cases.models import CaseEvent, Holiday, MetHow, Obligation
-from victim_notify.contacts.models import Contact, ContactKind, OptOut
+from victim_notify.contacts.models import Contact, ContactKind, standing_of
 from victim_notify.contacts.normalise import display_phone
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import MessageKind, Notification, Status
@@ -44,24 +44,12 @@ _TOLD = (Status.SENT, Status.DELIVERED)
 def _decide(
     report: Report, parties: list[Party], config: AgencyConfig
 ) -> tuple[list[Outcome], dict[int, str]]:
-    contact_ids = {c for p in parties for c in (p.phone_id, p.email_id) if c}
-    values: dict[int, str] = {}
-    undeliverable: set[str] = set()
-    for pk, value, dead in Contact.objects.filter(pk__in=contact_ids).values_list(
-        "pk", "value", "undeliverable_at"
-    ):
-        values[pk] = value
-        if dead is not None:
-            undeliverable.add(value)
-    opted_out = {
-        values[c]
-        for c in OptOut.objects.filter(
-            agency=config.agency, revoked_at=None, contact_id__in=contact_ids
-        ).values_list("contact_id", flat=True)
-    }
-    facts = report_facts(report, parties, config, values)
-    outcomes, _ = decide_report(facts, config.policy, opted_out, undeliverable)
-    return outcomes, values
+    standing = standing_of(c for p in parties for c in (p.phone_id, p.email_id) if c)
+    facts = report_facts(report, parties, config, standing.values)
+    outcomes, _ = decide_report(
+        facts, config.policy, standing.opted_out[config.id], standing.undeliverable
+    )
+    return outcomes, standing.values
 
 
 def tell(

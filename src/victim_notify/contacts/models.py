@@ -6,6 +6,10 @@ report that lists it.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -113,3 +117,31 @@ class OptOut(models.Model):
     def __str__(self) -> str:
         state = "revoked" if self.revoked_at else "active"
         return f"opt-out of contact #{self.contact_id} ({state})"
+
+
+@dataclass
+class Standing:
+    """What the rules need to know of some contacts: their values, the ones found
+    undeliverable, and the ones opted out, by agency."""
+
+    values: dict[int, str]
+    undeliverable: set[str]
+    opted_out: dict[int, set[str]]
+
+
+def standing_of(contact_ids: Iterable[int]) -> Standing:
+    ids = set(contact_ids)
+    values: dict[int, str] = {}
+    undeliverable: set[str] = set()
+    for pk, value, dead in Contact.objects.filter(pk__in=ids).values_list(
+        "pk", "value", "undeliverable_at"
+    ):
+        values[pk] = value
+        if dead is not None:
+            undeliverable.add(value)
+    opted_out: dict[int, set[str]] = defaultdict(set)
+    for agency_id, contact_id in OptOut.objects.filter(
+        revoked_at=None, contact_id__in=ids
+    ).values_list("agency_id", "contact_id"):
+        opted_out[agency_id].add(values[contact_id])
+    return Standing(values, undeliverable, opted_out)

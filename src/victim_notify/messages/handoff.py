@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from victim_notify.agencies.config import cached_config
-from victim_notify.contacts.models import Contact, OptOut
+from victim_notify.contacts.models import OptOut, standing_of
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import (
     CALL_KINDS,
@@ -95,19 +95,8 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
         cid for ps in parties.values() for p in ps for cid in (p.phone_id, p.email_id) if cid
     }
     contact_ids |= {n.contact_id for n in notes}
-    values: dict[int, str] = {}
-    undeliverable: set[str] = set()
-    for pk, value, dead in Contact.objects.filter(pk__in=contact_ids).values_list(
-        "pk", "value", "undeliverable_at"
-    ):
-        values[pk] = value
-        if dead is not None:
-            undeliverable.add(value)
-    opted_out: dict[int, set[str]] = defaultdict(set)
-    for agency_id, contact_id in OptOut.objects.filter(
-        revoked_at=None, contact_id__in=contact_ids
-    ).values_list("agency_id", "contact_id"):
-        opted_out[agency_id].add(values[contact_id])
+    standing = standing_of(contact_ids)
+    values = standing.values
 
     decided: dict[int, dict[tuple[str, str | None], object]] = {}
     for note in notes:
@@ -116,7 +105,7 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
         if report.pk not in decided:
             facts = report_facts(report, parties[report.pk], config, values)
             outcomes, _ = decide_report(
-                facts, config.policy, opted_out[note.agency_id], undeliverable
+                facts, config.policy, standing.opted_out[note.agency_id], standing.undeliverable
             )
             decided[report.pk] = {(o.party_id, o.channel): o for o in outcomes}
         verdicts[note.pk] = _verdict(
