@@ -155,6 +155,35 @@ def test_a_minor_victims_guardian_is_told(client, agency):
         )
     )
     assert told == {"2"}
+    send_everything_due()
+    assert settle_obligations() == 1  # the minor's notice is met by the message to the guardian
+    obligation = Obligation.objects.get()
+    assert obligation.party.party_id == "1" and obligation.met_how == "notified"
+
+
+def test_obligations_are_settled_in_chunks_each_by_its_own_message(client, agency):
+    cases = [report(agency) for _ in range(3)]
+    untold = report(agency, offenses=["11A"])  # excluded: no message can meet it
+    send_everything_due()
+    for case in [*cases, untold]:
+        post(
+            client,
+            agency,
+            {
+                "report_number": case.report_number,
+                "kind": "case_closed",
+                "occurred_at": timezone.now().isoformat(),
+            },
+        )
+    send_everything_due()
+    assert settle_obligations(chunk=2) == 3
+    assert settle_obligations(chunk=2) == 0
+    for obligation in Obligation.objects.select_related("event__report"):
+        if obligation.event.report == untold:
+            assert obligation.met_at is None
+            continue
+        sent = Notification.objects.get(facts_key=obligation.event.facts_key, channel="sms")
+        assert obligation.met_at == sent.handed_over_at
 
 
 def test_bad_events_are_refused_with_their_fields_named(client, agency):

@@ -205,25 +205,40 @@ def is_enhanced(report: Report, config: AgencyConfig) -> bool:
     )
 
 
-def settle_obligations(now: dt.datetime | None = None) -> int:
+def settle_obligations(now: dt.datetime | None = None, chunk: int = 500) -> int:
     """Mark met the open obligations whose message was handed to the provider: to the victim,
-    or, for a victim told through a parent or guardian, to the guardian. Returns how many."""
+    or, for a victim told through a parent or guardian, to the guardian. Returns how many.
+    A few queries per `chunk` open obligations: many stay open for long (a case no message may
+    tell of waits for staff), and this runs every few minutes."""
     now = now or timezone.now()
     met = 0
-    for obligation in Obligation.objects.filter(met_at=None).select_related("event"):
-        sent = Notification.objects.filter(
-            facts_key=obligation.event.facts_key, status__in=_TOLD
-        ).order_by("handed_over_at")
-        first = (
-            sent.filter(party_id=obligation.party_id).values_list("handed_over_at", flat=True)[:1]
-            or sent.filter(
-                report_id=obligation.event.report_id, party__role="guardian"
-            ).values_list("handed_over_at", flat=True)[:1]
-        )
-        if first:
-            met += Obligation.objects.filter(pk=obligation.pk, met_at=None).update(
-                met_at=first[0] or now, met_how=MetHow.NOTIFIED
-            )
+    open_ = Obligation.objects.filter(met_at=None).values_list(
+        "pk", "party_id", "event_id", "event__report_id"
+    )
+    rows = list(open_.order_by("pk"))
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        told: dict[tuple[str, int], dt.datetime] = {}  # (facts key, party) -> first hand-over
+        guardian_told: dict[str, dt.datetime] = {}  # facts key -> first to a guardian
+        for key, party_id, role, handed_over in Notification.objects.filter(
+            report_id__in={report_id for *_, report_id in part},
+            facts_key__in={f"event:{event_id}" for _, _, event_id, _ in part},
+            status__in=_TOLD,
+        ).values_list("facts_key", "party_id", "party__role", "handed_over_at"):
+            handed_over = handed_over or now
+            if (key, party_id) not in told or handed_over < told[(key, party_id)]:
+                told[(key, party_id)] = handed_over
+            if role == "guardian" and (
+                key not in guardian_told or handed_over < guardian_told[key]
+            ):
+                guardian_told[key] = handed_over
+        for pk, party_id, event_id, _ in part:
+            key = f"event:{event_id}"
+            when = told.get((key, party_id)) or guardian_told.get(key)
+            if when is not None:
+                met += Obligation.objects.filter(pk=pk, met_at=None).update(
+                    met_at=when, met_how=MetHow.NOTIFIED
+                )
     return met
 
 
