@@ -425,6 +425,38 @@ def test_amendment_approves_a_pending_report() -> None:
     assert statuses["approved"] > len(pending) / 3
 
 
+def test_amendments_of_approved_reports_assign_detectives_and_clear_cases() -> None:
+    sim = Simulator.from_demo_data(seed=10, now=NOW)
+    amended = [sim.amendment(r) for r in sim.records(400, "clean")]
+    detectives = [a["detective"] for a in amended if "detective" in a]
+    assert 40 <= len(detectives) <= 130
+    for detective in detectives:
+        assert detective["name"].startswith("Det. ")
+        assert re.fullmatch(r"\(520\) 555-01\d\d", detective["phone"])
+    cleared = sum(a["status"] == "cleared by arrest" for a in amended)
+    assert 5 <= cleared <= 45
+    agency = json.loads(DEMO_AGENCY_FILE.read_text(encoding="utf-8"))["agency"]
+    assert agency["case_event_statuses"]["cleared by arrest"] == "suspect_arrested"
+
+
+@pytest.mark.django_db
+def test_the_demo_agency_tells_victims_of_the_simulated_case_events() -> None:
+    from victim_notify.agencies.setup import load_agency
+    from victim_notify.cases.models import CaseEvent
+    from victim_notify.intake.store import IncomingRecord, ingest
+
+    agency = load_agency(json.loads(DEMO_AGENCY_FILE.read_text(encoding="utf-8")))
+    agency.full_clean()
+    sim = Simulator.from_demo_data(seed=11, now=dt.datetime.now(dt.UTC))
+    records = list(sim.records(200, "clean"))
+    ingest(agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(records)], source="api")
+    amended = [sim.amendment(r) for r in records]
+    ingest(agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(amended)], source="api")
+    kinds = Counter(CaseEvent.objects.values_list("kind", flat=True))
+    assert kinds["detective_assigned"] == sum("detective" in a for a in amended) > 0
+    assert kinds["suspect_arrested"] == sum(a["status"] == "cleared by arrest" for a in amended) > 0
+
+
 def test_simulator_works_with_any_offense_list() -> None:
     offenses = [OffenseChoice("23F", "", 3.0), OffenseChoice("DV", "domestic_violence", 1.0)]
     sim = Simulator(offenses, ["A", "B"], seed=1, now=NOW, number_prefix="X-")

@@ -407,7 +407,8 @@ class Simulator:
 
     def amendment(self, record: dict) -> dict:
         """A plausible new version of `record`: a corrected phone, a reclassified offense, a
-        victim added, an email added or a status change. The input is not changed."""
+        victim added, an email added, a status change, or, for an approved report, a detective
+        assigned or the case cleared by an arrest. The input is not changed."""
         rng = self._rng
         new = copy.deepcopy(record)
         self._used_contacts = {
@@ -421,12 +422,23 @@ class Simulator:
             kinds["status"] = 0.6
         else:
             kinds["status"] = 0.05
+            kinds["cleared"] = 0.05
+            if "detective" not in new:
+                kinds["detective"] = 0.2
         if people:
             kinds["phone"] = 0.3
             kinds["email"] = 0.1
         kind = _pick(rng, kinds)
         reported = self.now - dt.timedelta(hours=1)
-        if kind == "status":
+        if kind == "cleared":
+            new["status"] = "cleared by arrest"
+        elif kind == "detective":
+            first, last = self._name(spanish=rng.random() < SPANISH_SHARE)
+            new["detective"] = {
+                "name": f"Det. {first} {last}",
+                "phone": f"({LOCAL_AREA_CODE}) 555-01{rng.randint(0, 99):02d}",
+            }
+        elif kind == "status":
             was_approved = new.get("status", "").lower() == "approved"
             new["status"] = "returned" if was_approved else "approved"
         elif kind == "offense":
