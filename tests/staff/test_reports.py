@@ -271,6 +271,23 @@ def test_decision_sentence_names_the_other_party_instead_of_its_key(signed_in, a
     assert "party 1 " not in page.content.decode()
 
 
+def test_decision_sentences_read_in_the_staff_members_language(signed_in, agency):
+    record = make_record(offenses=["DV"])
+    take_in(agency, record)
+    report = Report.objects.get(agency=agency)
+    stored = Decision.objects.get(report=report)
+    assert stored.sentence == (  # kept in English, as decided
+        "Not contacted: offense DV is domestic violence, which the agency does not notify."
+    )
+    client = signed_in(Role.CLERK)
+    client.post("/i18n/setlang/", {"language": "es", "next": "/staff/"})
+    page = client.get(reverse("staff:report", kwargs={"report_id": report.pk})).content.decode()
+    assert (
+        "Sin contacto: el delito DV es violencia doméstica, sobre la cual la agencia no notifica."
+        in page
+    )
+
+
 def test_handled_reply_time_is_not_followed_by_a_second_period(signed_in, agency):
     take_in(agency, make_record())
     sender.send_due("test")

@@ -17,7 +17,7 @@ from victim_notify.messages.schedule import TemplateBook, _notification
 from victim_notify.rules.eligibility import Outcome, decide_report
 from victim_notify.rules.facts import report_facts
 from victim_notify.rules.models import Decision
-from victim_notify.rules.reasons import Reason, sentence
+from victim_notify.rules.reasons import Reason, stored_sentence
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ def fall_back_to_other_channel(notification_id: uuid.UUID | str) -> Notification
             channel=other,
             send=True,
             reason_codes=[r.code for r in reasons],
-            sentence=sentence(True, other, reasons),
+            reason_params=[r.params for r in reasons],
+            sentence=stored_sentence(True, other, reasons),
         )
         note = _notification(
             config,

@@ -38,7 +38,7 @@ from victim_notify.messages.timing import QuietHours, hold_for_quiet_hours
 from victim_notify.rules.eligibility import Outcome, ReportFacts, decide_report
 from victim_notify.rules.facts import report_facts
 from victim_notify.rules.models import Decision
-from victim_notify.rules.reasons import Reason, sentence
+from victim_notify.rules.reasons import Reason, stored_sentence
 from victim_notify.surveys.assignment import Enrolment
 from victim_notify.surveys.models import Assignment, Experiment, Group
 
@@ -208,7 +208,8 @@ def plan(
                 channel=outcome.channel or "",
                 send=outcome.send,
                 reason_codes=outcome.reason_codes,
-                sentence=sentence(outcome.send, outcome.channel, outcome.reasons),
+                reason_params=[r.params for r in outcome.reasons],
+                sentence=stored_sentence(outcome.send, outcome.channel, outcome.reasons),
             )
             note = None
             if outcome.send and contact_id is not None:
@@ -234,7 +235,8 @@ def plan(
                     failed = (Reason("template_failed", channel=outcome.channel or ""),)
                     decision.send = False
                     decision.reason_codes = [r.code for r in failed]
-                    decision.sentence = sentence(False, outcome.channel, failed)
+                    decision.reason_params = [r.params for r in failed]
+                    decision.sentence = stored_sentence(False, outcome.channel, failed)
             if note is not None:
                 note.decision = decision
             pairs.append((decision, note))

@@ -30,7 +30,13 @@ class Decision(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
     send = models.BooleanField()
     reason_codes = models.JSONField()
-    sentence = models.TextField()
+    reason_params = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Each reason's parameters (a status, an offense...), in reason_codes' order; "
+        "empty for decisions made before they were kept.",
+    )
+    sentence = models.TextField(help_text="In English, as decided.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import DeliveryEvent, Engagement, Notification, Status
 from victim_notify.replies.models import InboundMessage
 from victim_notify.rules.models import Decision
-from victim_notify.rules.reasons import Reason
+from victim_notify.rules.reasons import Reason, reasons_of, sentence
 from victim_notify.staff.report_actions import CANCEL_REASONS, DO_NOT_CONTACT_REASONS, is_held
 from victim_notify.surveys.models import Participant
 
@@ -111,17 +111,29 @@ class DecisionView:
 
 
 def decision_view(decision: Decision, labels: dict[str, str]) -> DecisionView:
-    """The rules' sentence with "party V1" (the records system's key for another person on the
-    report) replaced by that person's name and role."""
+    """The rules' sentence in the reader's language, with "party V1" (the records system's key
+    for another person on the report) replaced by that person's name and role. A decision kept
+    before its reasons' details were shows the English sentence it was stored with."""
+    reasons = reasons_of(decision.reason_codes, decision.reason_params)
+    if reasons is not None:
+        text = sentence(decision.send, decision.channel or None, reasons, names=labels)
+    else:
 
-    def named(match: re.Match[str]) -> str:
-        return labels.get(match.group(1), match.group(0))
+        def named(match: re.Match[str]) -> str:
+            return labels.get(match.group(1), match.group(0))
 
-    return DecisionView(
-        decision=decision,
-        party_label=party_label(decision.party),
-        sentence=_PARTY_REFERENCE.sub(named, decision.sentence),
-    )
+        text = _PARTY_REFERENCE.sub(named, decision.sentence)
+    return DecisionView(decision=decision, party_label=party_label(decision.party), sentence=text)
+
+
+def _related_codes(decision: Decision) -> list[str]:
+    if len(decision.reason_params) == len(decision.reason_codes):
+        return [
+            params["codes"]
+            for code, params in zip(decision.reason_codes, decision.reason_params, strict=True)
+            if code == "domestic_violence_relationship" and "codes" in params
+        ]
+    return _RELATED.findall(decision.sentence)
 
 
 def relationship_legend(entries: list[Entry]) -> list[tuple[str, str]]:
@@ -130,7 +142,7 @@ def relationship_legend(entries: list[Entry]) -> list[tuple[str, str]]:
         code
         for entry in entries
         if entry.kind == "decision"
-        for found in _RELATED.findall(entry.item.sentence)
+        for found in _related_codes(entry.item.decision)
         for code in found.split(", ")
     }
     return [(code, str(RELATIONSHIPS.get(code, _("not a known code")))) for code in sorted(codes)]
