@@ -254,6 +254,35 @@ def test_saving_makes_a_new_version_that_later_messages_use(
     assert earlier.template.version == old_version  # already queued: keeps its version
 
 
+def test_an_earlier_version_is_loaded_into_the_editor_and_saved_again_as_a_new_one(
+    signed_in: SignIn, agency: Agency
+) -> None:
+    template = template_of(agency)
+    first_version, first_text = template.version, template.text
+    client = signed_in(Role.SUPERVISOR)
+    url = reverse("staff:config-template", kwargs={"template_id": template.pk})
+    client.post(url, sms_form(template, text=FACTS + " Reply STOP to opt out. Second."))
+    template.refresh_from_db()
+
+    page = client.get(url).content.decode()
+    assert f'href="?from_version={first_version}"' in page
+    assert f'href="?from_version={template.version}"' not in page  # the one in use
+
+    page = client.get(url, {"from_version": first_version}).content.decode()
+    assert f"Version {first_version} is in the editor" in page
+    assert html.escape(first_text) in page  # in the text box and the preview
+    assert "Second." not in bubble(page)
+    template.refresh_from_db()
+    assert template.text.endswith("Second.")  # loading saves nothing
+
+    answer = client.post(url, sms_form(template, text=first_text))
+    assert answer.status_code == 302
+    template.refresh_from_db()
+    assert (template.version, template.text) == (first_version + 2, first_text)
+    assert AuditEvent.objects.filter(action="config.template_changed").count() == 2
+    assert client.get(url, {"from_version": 99}).status_code == 404
+
+
 def test_saving_a_template_that_fails_to_render_is_refused(
     signed_in: SignIn, agency: Agency
 ) -> None:

@@ -28,7 +28,13 @@ from victim_notify.cases.notify import case_context, event_day
 from victim_notify.intake.models import Report
 from victim_notify.messages import sms
 from victim_notify.messages.answers import answer_context
-from victim_notify.messages.models import CALL_KINDS, CASE_KINDS, MessageKind, MessageTemplate
+from victim_notify.messages.models import (
+    CALL_KINDS,
+    CASE_KINDS,
+    MessageKind,
+    MessageTemplate,
+    TemplateRevision,
+)
 from victim_notify.messages.render import (
     Rendered,
     RenderOptions,
@@ -177,6 +183,17 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
                 messages.info(request, _("Nothing was changed."))
             return redirect("staff:config-template", template_id=template.pk)
         draft = form.draft()
+    elif (earlier := _earlier_revision(request, template)) is not None:
+        # An earlier version into the editor, to preview and save as a new one: nothing is
+        # stored until staff save it, and then it is audited like any other change.
+        content = {name: getattr(earlier, name) for name in CONTENT}
+        form = TemplateForm(initial=content, instance=template)
+        draft = Draft(**content)
+        messages.info(
+            request,
+            _("Version %(version)s is in the editor. Save to use it again as a new version.")
+            % {"version": earlier.version},
+        )
     else:
         draft = Draft(**{name: getattr(template, name) for name in CONTENT})
     return render(
@@ -193,6 +210,13 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
             "zone": request.agency.timezone,  # type: ignore[attr-defined]
         },
     )
+
+
+def _earlier_revision(request: HttpRequest, template: MessageTemplate) -> TemplateRevision | None:
+    wanted = request.GET.get("from_version", "")
+    if not wanted.isdigit() or int(wanted) == template.version:
+        return None
+    return get_object_or_404(TemplateRevision, template=template, version=int(wanted))
 
 
 @requires("configure")
