@@ -69,7 +69,7 @@ def json_batch(request: HttpRequest, what: str) -> tuple[list[Any], bool] | Http
     single = isinstance(body, dict)
     items = [body] if single else body
     if not isinstance(items, list):
-        detail = f"Send {what} object or an array of {what} objects."
+        detail = f"Send one {what} object or an array of {what} objects."
         return problem(400, "Wrong body", detail, kind="wrong-body")
     if not items:
         return problem(422, "Empty batch", f"The array holds no {what}s.", kind="empty-batch")

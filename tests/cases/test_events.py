@@ -372,15 +372,108 @@ def test_a_case_event_never_overtakes_the_reports_first_notice(agency):
     agency.case_event_statuses = {"closed": "case_closed"}
     agency.save()
     moment = timezone.now()
-    record = make_record(status="closed")
+    record = make_record()
     ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
+    closed = record | {"status": "closed"}
+    ingest(agency, [IncomingRecord.from_object(0, closed)], source="api", now=moment)
 
-    case = Report.objects.get(report_number=record["report_number"])
-    assert case.approved_at == moment  # first seen closed: it was approved
     first = Notification.objects.get(kind="report_filed")
-    closed = Notification.objects.get(kind="case_closed")
+    told = Notification.objects.get(kind="case_closed")
     assert first.not_before == moment + dt.timedelta(minutes=15)
-    assert closed.not_before == first.not_before
+    assert told.not_before == first.not_before
+    assert first.status == told.status == Status.PENDING  # closed after approval: both go
+
+
+def test_a_report_never_approved_is_not_told_of_by_its_later_status(agency):
+    agency.case_event_statuses = {"closed": "case_closed"}
+    agency.save()
+    record = make_record(status="closed")  # e.g. unfounded: closed without being approved
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    ingest(agency, [IncomingRecord.from_object(0, record | {"status": "pending"})], source="api")
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    assert Report.objects.get().approved_at is None
+    assert not Notification.objects.exists() and not CaseEvent.objects.exists()
+
+
+def test_a_held_first_notice_does_not_hold_the_case_event_with_it(agency):
+    from victim_notify.staff.report_actions import hold
+
+    agency.post_approval_delay_minutes = 15
+    agency.case_event_statuses = {"closed": "case_closed"}
+    agency.save()
+    moment = timezone.now()
+    record = make_record()
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
+    assert hold(Notification.objects.get(kind="report_filed"), moment)
+    ingest(agency, [IncomingRecord.from_object(0, record | {"status": "closed"})], source="api")
+    assert Notification.objects.get(kind="case_closed").not_before < moment + dt.timedelta(
+        minutes=1
+    )
+
+
+def test_a_status_toggled_back_and_forth_tells_of_its_event_once(client, agency):
+    agency.case_event_statuses = {"cleared by arrest": "suspect_arrested"}
+    agency.save()
+    record = make_record()
+    for status in ("approved", "cleared by arrest", "approved", "cleared by arrest"):
+        ingest(agency, [IncomingRecord.from_object(0, record | {"status": status})], source="api")
+    assert CaseEvent.objects.count() == 1
+    assert Notification.objects.filter(kind="suspect_arrested").count() == 1
+
+
+def test_a_status_after_the_same_event_from_the_events_api_is_not_told_again(client, agency):
+    agency.case_event_statuses = {"cleared by arrest": "suspect_arrested"}
+    agency.save()
+    record = make_record()
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    post(
+        client,
+        agency,
+        {
+            "report_number": record["report_number"],
+            "kind": "suspect_arrested",
+            "occurred_at": timezone.now().isoformat(),
+        },
+    )
+    cleared = record | {"status": "cleared by arrest"}
+    ingest(agency, [IncomingRecord.from_object(0, cleared)], source="api")
+    assert CaseEvent.objects.get().source == "api"
+    assert Notification.objects.filter(kind="suspect_arrested").count() == 1
+
+
+def test_a_pending_case_message_survives_a_new_version_of_the_report(client, agency):
+    record = make_record()
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    post(
+        client,
+        agency,
+        {
+            "report_number": record["report_number"],
+            "kind": "warrant_issued",
+            "occurred_at": timezone.now().isoformat(),
+        },
+    )
+    amended = record | {"officer": {"name": "Lee Park"}}
+    ingest(agency, [IncomingRecord.from_object(0, amended)], source="api")
+    assert Notification.objects.get(kind="warrant_issued").status == Status.PENDING
+
+
+def test_a_message_that_cannot_be_made_keeps_the_event_its_deadline_and_the_batch(agency):
+    from victim_notify.messages.models import MessageTemplate
+
+    agency.case_event_statuses = {"closed": "case_closed"}
+    agency.save()
+    MessageTemplate.objects.filter(agency=agency, kind="case_closed").delete()  # none to use
+    records = [make_record(), make_record()]
+    ingest(agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(records)], source="api")
+    closed = [r | {"status": "closed"} for r in records]
+    summary = ingest(
+        agency, [IncomingRecord.from_object(i, r) for i, r in enumerate(closed)], source="api"
+    )
+    assert summary.count("amended") == 2 and summary.notifications_queued == 0
+    assert CaseEvent.objects.filter(kind="case_closed").count() == 2
+    assert Obligation.objects.count() == 2  # staff see them on the Deadlines page
+    assert set(Report.objects.values_list("status", flat=True)) == {"closed"}
 
 
 def test_case_settings_that_make_no_sense_are_refused(agency):
@@ -422,8 +515,14 @@ def test_a_version_naming_a_detective_tells_the_victims_who_to_call(agency):
         "assigned to Detective Det. Maria Soto, who you can reach at (520) 555-0166."
     )
 
-    # The same detective in a later version is no news; another one is.
+    # The same detective in a later version is no news, nor is a corrected phone, nor a
+    # version that names nobody (a feed without the column); another detective is.
     ingest(agency, [IncomingRecord.from_object(0, assigned | {"status": "Approved"})], source="api")
+    phone_fixed = assigned | {"detective": {"name": "DET. MARIA SOTO", "phone": "520-555-0167"}}
+    ingest(agency, [IncomingRecord.from_object(0, phone_fixed)], source="api")
+    ingest(agency, [IncomingRecord.from_object(0, record | {"status": "APPROVED"})], source="api")
+    assert Report.objects.get().detective_name == "DET. MARIA SOTO"  # still assigned
+    ingest(agency, [IncomingRecord.from_object(0, phone_fixed)], source="api")
     assert CaseEvent.objects.count() == 1
     reassigned = assigned | {"detective": {"name": "Det. Lee Park", "phone": "not a phone"}}
     summary = ingest(agency, [IncomingRecord.from_object(0, reassigned)], source="api")

@@ -251,6 +251,15 @@ def test_csv_naming_a_detective_tells_the_victim_of_them(agency, tmp_path):
     assert Report.objects.get().detective_name == "Det. Maria Soto"
 
 
+def test_csv_detective_phone_without_a_name_names_nobody(agency, tmp_path):
+    record = make_record()
+    rows = csv_rows(record)
+    rows[0]["detective_name"], rows[0]["detective_phone"] = "  ", "(520) 555-0166"
+    summary = ingest(write_csv(tmp_path / "a.csv", rows))
+    assert summary["accepted"] == 1 and not summary["quarantined"]
+    assert Report.objects.get().detective_name == ""
+
+
 def test_csv_with_bom_and_format_option(agency, tmp_path):
     path = tmp_path / "export.txt"
     write_csv(path, csv_rows(make_record()), encoding="utf-8-sig")

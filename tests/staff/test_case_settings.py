@@ -93,8 +93,8 @@ def test_a_change_is_saved_audited_and_seen_by_the_workers(
         "2026-12-25 Christmas Day",
         "2027-01-01 New Year's Day",
     ]
-    # The workers see it at once: an arrest status now counts as approved.
-    assert "cleared by arrest" in cached_config(agency.pk).policy.approved_statuses
+    # The workers see it at once: an approved report may now move on to an arrest status.
+    assert "cleared by arrest" in cached_config(agency.pk).policy.later_statuses
 
     [event] = AuditEvent.objects.filter(action="config.case_updates_changed")
     assert set(event.detail["fields"]) == {

@@ -281,6 +281,7 @@ def test_an_earlier_version_is_loaded_into_the_editor_and_saved_again_as_a_new_o
     assert (template.version, template.text) == (first_version + 2, first_text)
     assert AuditEvent.objects.filter(action="config.template_changed").count() == 2
     assert client.get(url, {"from_version": 99}).status_code == 404
+    assert client.get(url, {"from_version": "²"}).status_code == 200  # not a number: ignored
 
 
 def test_saving_a_template_that_fails_to_render_is_refused(

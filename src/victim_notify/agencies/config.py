@@ -97,10 +97,8 @@ def load_config(agency: Agency) -> AgencyConfig:
     languages = {row.language: row.statutory_notice for row in agency.languages.all()}
     languages.setdefault(agency.default_language, "")
     policy = Policy(
-        # A status that tells of a later stage of the case (closed, cleared by arrest) is
-        # one an approved report moves on to.
-        approved_statuses=frozenset(agency.approved_statuses)
-        | frozenset(agency.case_event_statuses),
+        approved_statuses=frozenset(agency.approved_statuses),
+        later_statuses=frozenset(agency.case_event_statuses),
         excluded_categories=frozenset(agency.excluded_categories),
         dv_relationship_codes=frozenset(agency.dv_relationship_codes),
         adult_age=agency.adult_age,

@@ -226,8 +226,7 @@ class Agency(models.Model):
         blank=True,
         help_text="RMS report status → the case event it tells of, e.g. "
         '{"cleared by arrest": "suspect_arrested", "inactive": "case_suspended"}. A new '
-        "version whose status changes to one of these is that event; such a status counts as "
-        "approved.",
+        "version of an approved report whose status changes to one of these is that event.",
     )
     deadline_warning_hours = models.PositiveSmallIntegerField(
         default=24, help_text="Supervisors are emailed this long before a deadline is missed."

@@ -90,7 +90,11 @@ def take_in(agency: Agency, records: list[Any], source: str = "api") -> EventSum
 def from_versions(agency: Agency, told: list[VersionEvent], now: dt.datetime) -> int:
     """The case events new report versions tell of (a status the agency says means one, a
     detective named), each stored once and announced. Returns how many messages were queued.
-    Runs in the transaction that stores the versions."""
+    Runs in the transaction that stores the versions.
+
+    A status event the case already has (of that kind, from the RMS's events or an earlier
+    status) is not told again: an RMS toggling a status back and forth must not tell a victim
+    of a second arrest. A detective is told when their name differs from the last one told."""
     reports = {
         r.report_number: r
         for r in Report.objects.filter(
@@ -100,6 +104,16 @@ def from_versions(agency: Agency, told: list[VersionEvent], now: dt.datetime) ->
     queued = 0
     for item in told:
         report = reports[item.report_number]
+        earlier = CaseEvent.objects.filter(report=report, kind=item.kind)
+        if item.kind == EventKind.DETECTIVE_ASSIGNED:
+            last = earlier.order_by("-occurred_at", "-pk").first()
+            if (
+                last is not None
+                and last.detective_name.casefold() == item.detective_name.casefold()
+            ):
+                continue
+        elif earlier.exists():
+            continue
         event, created = CaseEvent.objects.get_or_create(
             report=report,
             event_id=item.event_id,

@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
@@ -30,7 +29,7 @@ from victim_notify.cases.models import CaseEvent, Holiday, MetHow, Obligation
 from victim_notify.contacts.models import Contact, ContactKind, standing_of
 from victim_notify.contacts.normalise import display_phone
 from victim_notify.intake.models import Party, Report
-from victim_notify.messages.models import MessageKind, Notification, Status
+from victim_notify.messages.models import STAFF_HOLD, MessageKind, Notification, Status
 from victim_notify.messages.render import facts_for, format_when, new_details_key, render_answer
 from victim_notify.messages.schedule import TemplateBook, snapshot
 from victim_notify.rules.eligibility import Outcome, decide_report
@@ -74,10 +73,16 @@ def tell(
     )
     # Never ahead of the report's own first notice while that still waits (the wait after
     # approval, quiet hours): "your case was closed" before "here is your report" confuses.
-    first_waits_until = Notification.objects.filter(
-        report=report, kind=MessageKind.REPORT_FILED, status=Status.PENDING
-    ).aggregate(until=Max("not_before"))["until"]
-    start = max(now, first_waits_until) if first_waits_until else now
+    # Not behind one staff are holding: that may wait for good, and this one is checked at
+    # hand-off on its own.
+    waiting = [
+        not_before
+        for not_before, codes in Notification.objects.filter(
+            report=report, kind=MessageKind.REPORT_FILED, status=Status.PENDING
+        ).values_list("not_before", "status_reason_codes")
+        if STAFF_HOLD not in (codes or [])
+    ]
+    start = max([now, *waiting])
     queued = 0
     for outcome in outcomes:
         contact_id = contact_ids.get(outcome.contact or "")
@@ -169,7 +174,12 @@ def announce(event: CaseEvent, now: dt.datetime | None = None) -> int:
             "court": event.court,
         }
 
-    return tell(event.report, event.kind, event.facts_key, extra, now)
+    try:
+        with transaction.atomic():  # a savepoint: a failure keeps the event and its deadline
+            return tell(event.report, event.kind, event.facts_key, extra, now)
+    except Exception:  # a template that cannot render must not lose the event or its batch
+        log.exception("case event message could not be made", extra={"event": event.pk})
+        return 0
 
 
 def event_day(moment: dt.datetime, config: AgencyConfig, language: str) -> str:

@@ -418,7 +418,9 @@ class Simulator:
         victims = [p for p in new.get("parties", []) if p.get("role") == "victim"]
         people = [p for p in victims if p.get("kind", "person") == "person"]
         kinds: dict[str, float] = {"offense": 0.25, "victim_added": 0.15}
-        if new.get("status", "").lower() != "approved":
+        if new.get("status", "").lower() == "cleared by arrest":
+            pass  # cleared for good: never flipped back, so never a second arrest
+        elif new.get("status", "").lower() != "approved":
             kinds["status"] = 0.6
         else:
             kinds["status"] = 0.05

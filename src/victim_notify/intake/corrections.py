@@ -221,6 +221,8 @@ def _csv_cell(parts: list[str]) -> tuple[str, int | None] | None:
         return (column, int(parts[1])) if column in PARTY_COLUMNS else None
     if head == "officer":
         return ("officer_badge" if parts[1:2] == ["badge"] else "officer_name", None)
+    if head == "detective":
+        return ("detective_phone" if parts[1:2] == ["phone"] else "detective_name", None)
     if head in REPORT_COLUMNS:
         return head, None
     return None

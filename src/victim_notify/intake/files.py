@@ -58,6 +58,14 @@ REQUIRED_COLUMNS = {
 _BOOLEAN_COLUMNS = {"domestic_violence", "do_not_notify", "juvenile"}
 
 
+def detective_of(cells: dict[str, str]) -> dict[str, str] | None:
+    """The detective a row names; a phone without a name names nobody (it is not used)."""
+    name = (cells.get("detective_name") or "").strip()
+    if not name:
+        return None
+    return {"name": name, "phone": (cells.get("detective_phone") or "").strip()}
+
+
 class UnreadableFile(Exception):
     """The file as a whole cannot be taken in; the message says why, for the operator."""
 
@@ -242,11 +250,8 @@ def _report_from_rows(
     record["officer"] = {"name": first.get("officer_name", "")}
     if first.get("officer_badge"):
         record["officer"]["badge"] = first["officer_badge"]
-    if first.get("detective_name") or first.get("detective_phone"):
-        record["detective"] = {
-            "name": first.get("detective_name", ""),
-            "phone": first.get("detective_phone", ""),
-        }
+    if detective := detective_of(first):
+        record["detective"] = detective
     record["offenses"] = [
         code.strip() for code in first.get("offenses", "").split(";") if code.strip()
     ]

@@ -463,21 +463,25 @@ def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> int:
 
 def _events_told(report: Report, valid: ValidReport, config: AgencyConfig) -> list[VersionEvent]:
     """What a new version says happened, against the report as it stood before it: a status
-    the agency says means an event, or a detective not named before."""
+    the agency says means an event, or a detective not named before. Only about a report
+    that was approved (a later status is one an approved report moves on to); whether the
+    case already had such an event is checked when it is stored (cases.intake)."""
+    if report.approved_at is None:
+        return []
     events = []
     kind = config.agency.case_event_statuses.get(valid.status)
     if kind and valid.status != report.status:
         events.append(
             VersionEvent(report.report_number, kind, f"status:{valid.status}:v{report.version}")
         )
-    detective = (valid.detective_name, valid.detective_phone)
-    if valid.detective_name and detective != (report.detective_name, report.detective_phone):
+    if valid.detective_name and valid.detective_name.casefold() != report.detective_name.casefold():
         events.append(
             VersionEvent(
                 report.report_number,
                 "detective_assigned",
                 f"detective:v{report.version}",
-                *detective,
+                valid.detective_name,
+                valid.detective_phone,
             )
         )
     return events
@@ -496,8 +500,9 @@ def _apply(
     report.reported_at = valid.reported_at
     report.officer_name = valid.officer_name
     report.officer_badge = valid.officer_badge
-    report.detective_name = valid.detective_name
-    report.detective_phone = valid.detective_phone
+    if valid.detective_name:  # a version that names none leaves the one named before
+        report.detective_name = valid.detective_name
+        report.detective_phone = valid.detective_phone
     report.division_id = config.divisions[valid.division_code].id
     report.offense_codes = valid.offenses
     report.domestic_violence = valid.domestic_violence

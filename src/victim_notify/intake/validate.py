@@ -236,7 +236,7 @@ def validate_record(
         do_not_notify=record.do_not_notify,
         parties=parties,
         warnings=warnings,
-        detective_name=record.detective.name if record.detective else "",
+        detective_name=record.detective.name.strip() if record.detective else "",
         detective_phone=detective_phone,
     )
 

@@ -49,6 +49,7 @@ _REPORT_FACTS = (
     "do_not_notify",
     "officer_name",
     "officer_badge",
+    "approved_at",
 )
 _PARTY_FACTS = (
     "id",

@@ -161,6 +161,10 @@ class TemplateRevision(models.Model):
         return f"{self.template} r{self.version}"
 
 
+# The reason code of a pending message a member of staff is holding (staff.report_actions).
+STAFF_HOLD = "staff_hold"
+
+
 class Status(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")

@@ -136,7 +136,7 @@ def plan(
     for earlier_note in (
         Notification.objects.filter(report_id__in=[r.pk for r, _ in reports if r.pk])
         .exclude(status=Status.CANCELLED)
-        .only("id", "report_id", "party_id", "contact_id", "channel", "facts_key", "status")
+        .only("id", "report_id", "party_id", "contact_id", "channel", "facts_key", "status", "kind")
     ):
         existing[earlier_note.report_id].append(earlier_note)
 
@@ -241,8 +241,11 @@ def plan(
                 note.decision = decision
             pairs.append((decision, note))
         for note in earlier:
+            # Only the report's own notices are replaced by a new version; a case event's
+            # message or a rights notice still waiting is the hand-off check's to judge.
             if (
                 note.status == Status.PENDING
+                and note.kind == MessageKind.REPORT_FILED
                 and (note.party_id, note.contact_id, note.channel, note.facts_key) not in wanted
             ):
                 to_cancel[str(note.pk)] = _why_cancelled(note, key, outcomes, by_party)

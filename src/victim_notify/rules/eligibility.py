@@ -50,6 +50,7 @@ class ReportFacts:
     domestic_violence: bool
     do_not_notify: bool
     parties: tuple[PartyFacts, ...]
+    approved_before: bool = False  # an earlier version was approved
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Policy:
     sms_enabled: bool = True
     email_enabled: bool = True
     email_only_without_text: bool = False
+    # Statuses an approved report moves on to (cleared by arrest, closed): they still allow
+    # messages about a report that was approved, never about one that was not.
+    later_statuses: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ def report_reasons(report: ReportFacts, policy: Policy, as_if_live: bool = False
     `as_if_live` leaves out the division's go-live date: who would be told once it is live
     (a phased rollout surveys them too, as its comparison group)."""
     reasons: list[Reason] = []
-    if report.status not in policy.approved_statuses:
+    moved_on = report.approved_before and report.status in policy.later_statuses
+    if report.status not in policy.approved_statuses and not moved_on:
         reasons.append(Reason("report_not_approved", status=report.status))
     if report.do_not_notify:
         reasons.append(Reason("do_not_notify"))

@@ -43,4 +43,5 @@ def report_facts(
         domestic_violence=report.domestic_violence,
         do_not_notify=report.do_not_notify,
         parties=tuple(party_facts(p, contact_values) for p in parties if not p.removed),
+        approved_before=report.approved_at is not None,
     )

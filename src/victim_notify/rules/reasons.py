@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Offense sentences per category, whole, so each language can order its words.
 _EXCLUDED_OFFENSE = {
@@ -104,7 +105,10 @@ for _category, _sentence in _EXCLUDED_OFFENSE.items():
     _SENTENCES[f"excluded_offense_{_category}"] = _sentence
 
 # How a channel reads in a sentence: supervisors say "text", not "sms".
-CHANNEL_WORDS: dict[str, Any] = {"sms": _("text"), "email": _("email")}
+CHANNEL_WORDS: dict[str, Any] = {
+    "sms": pgettext_lazy("a channel, inside a sentence", "text"),
+    "email": pgettext_lazy("a channel, inside a sentence", "email"),
+}
 _PARTY = _("party %(party)s")  # another person on the report, by the RMS's key
 # Roles as a sentence names them.
 _ROLE_WORDS: dict[str, Any] = {

@@ -21,7 +21,7 @@ from victim_notify.agencies.config import load_config
 from victim_notify.contacts.models import Contact, ContactKind
 from victim_notify.intake.models import Party
 from victim_notify.intake.prepared import PreparedInsert
-from victim_notify.messages.models import MessageKind, Notification, Status
+from victim_notify.messages.models import STAFF_HOLD, MessageKind, Notification, Status
 from victim_notify.messages.schedule import TemplateBook, plan
 from victim_notify.rules.models import Decision
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # A held message stays pending with its next try this far away; nothing else claims it.
 HOLD_FOR = dt.timedelta(days=36500)
-HOLD = "staff_hold"
+HOLD = STAFF_HOLD
 CANCELLED = "staff_cancelled"
 DO_NOT_CONTACT = "staff_do_not_contact"
 CONTACT_CORRECTED = "staff_contact_corrected"

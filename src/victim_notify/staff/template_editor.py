@@ -9,6 +9,7 @@ save(), which makes a new TemplateRevision that later notifications pin.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import traceback
 from dataclasses import dataclass, replace
 from typing import Any
@@ -214,7 +215,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
 
 def _earlier_revision(request: HttpRequest, template: MessageTemplate) -> TemplateRevision | None:
     wanted = request.GET.get("from_version", "")
-    if not wanted.isdigit() or int(wanted) == template.version:
+    if not re.fullmatch(r"[0-9]{1,9}", wanted) or int(wanted) == template.version:
         return None
     return get_object_or_404(TemplateRevision, template=template, version=int(wanted))
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             field=models.JSONField(
                 blank=True,
                 default=dict,
-                help_text='RMS report status → the case event it tells of, e.g. {"cleared by arrest": "suspect_arrested", "inactive": "case_suspended"}. A new version whose status changes to one of these is that event; such a status counts as approved.',
+                help_text='RMS report status → the case event it tells of, e.g. {"cleared by arrest": "suspect_arrested", "inactive": "case_suspended"}. A new version of an approved report whose status changes to one of these is that event.',
             ),
         ),
         migrations.AddField(

@@ -36,6 +36,7 @@ from typing import Any
 
 from victim_notify.agencies.models import Agency
 from victim_notify.intake.connectors.contacts import ContactBook, IncidentContacts
+from victim_notify.intake.files import detective_of
 from victim_notify.intake.models import Report
 from victim_notify.intake.store import IncomingRecord
 from victim_notify.intake.validate import FieldError
@@ -232,11 +233,8 @@ def _record(
     record["officer"] = {k: v for k in ("name", "badge") if (v := facts.get(f"officer_{k}"))}
     if facts.get("division"):
         record["division"] = facts["division"]
-    if facts.get("detective_name") or facts.get("detective_phone"):
-        record["detective"] = {
-            "name": facts.get("detective_name", ""),
-            "phone": facts.get("detective_phone", ""),
-        }
+    if detective := detective_of(facts):
+        record["detective"] = detective
     for flag in ("domestic_violence", "do_not_notify"):
         if flag in facts:
             record[flag] = facts[flag]
