@@ -17,6 +17,7 @@ from tests.conftest import make_record
 from victim_notify.intake.store import IncomingRecord, ingest
 from victim_notify.messages import sender
 from victim_notify.messages.models import Engagement, MessageKind, Notification
+from victim_notify.privacy.keys import blind_index
 from victim_notify.surveys import statistics
 from victim_notify.surveys.analysis import analyse
 from victim_notify.surveys.assignment import draw
@@ -147,7 +148,11 @@ def test_a_difference_chance_could_explain_says_so(tmp_path, experiment):
 
 def test_opened_means_a_person_opened_clicked_or_replied_and_a_bare_text_is_unknown(client, agency):
     experiment = create_experiment(agency, "all", "All", dt.date(2026, 1, 1), share_notified=99)
-    people = ["+15205550150", "open@example.com", "never@example.com"]
+    # Group assignment draws on the keyed hash of the contact, as enrolment makes it.
+    people = [
+        blind_index("contact", contact)
+        for contact in ("+15205550150", "open@example.com", "never@example.com")
+    ]
     experiment.seed = next(  # a seed that puts all three in Group A, so the test is stable
         seed
         for seed in (f"s{i}" for i in range(100))
