@@ -14,6 +14,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from victim_notify.cases.models import EventKind
+
 
 class SensitiveCategory(models.TextChoices):
     """Kinds of case where a text or email could put a victim at risk or cause harm."""
@@ -60,16 +62,7 @@ def _default_dv_relationships() -> list[str]:
     return list(DEFAULT_DV_RELATIONSHIPS)
 
 
-CASE_EVENT_KINDS = (
-    "detective_assigned",
-    "suspect_arrested",
-    "warrant_issued",
-    "referred_to_prosecutor",
-    "initial_appearance",
-    "case_suspended",
-    "case_closed",
-    "property_recovered",
-)
+CASE_EVENT_KINDS = tuple(EventKind.values)
 
 
 # The events a report status can mean: not a detective assigned (it needs the detective, named

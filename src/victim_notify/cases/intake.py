@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, WithJsonSchema
 
 from victim_notify.agencies.models import Agency
 from victim_notify.cases.models import CaseEvent, EventKind
@@ -18,17 +18,6 @@ from victim_notify.contacts.normalise import normalise_phone
 from victim_notify.intake.models import Report
 from victim_notify.intake.store import VersionEvent
 from victim_notify.intake.validate import CLOCK_SKEW, FieldError, pointer
-
-Kind = Literal[
-    "detective_assigned",
-    "suspect_arrested",
-    "warrant_issued",
-    "referred_to_prosecutor",
-    "initial_appearance",
-    "case_suspended",
-    "case_closed",
-    "property_recovered",
-]
 
 
 def _text(limit: int, least: int = 0) -> Any:
@@ -39,7 +28,7 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     report_number: Annotated[str, _text(40, 1)]
-    kind: Kind
+    kind: Annotated[EventKind, WithJsonSchema({"type": "string", "enum": EventKind.values})]
     occurred_at: Annotated[str, _text(40, 1)]
     event_id: Annotated[str, _text(80)] = ""
     detective_name: Annotated[str, _text(120)] = ""

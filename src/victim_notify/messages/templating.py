@@ -18,6 +18,8 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes, 
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from victim_notify.cases.models import EventKind
+
 if TYPE_CHECKING:
     from victim_notify.messages.models import MessageTemplate
 
@@ -69,17 +71,7 @@ ANSWER_PLACEHOLDERS: dict[str, str] = {
     "section_name": "That report's investigative section (may be empty)",
     "section_phone": "That report's investigative section phone (may be empty)",
 }
-CASE_KIND_NAMES = {
-    "detective_assigned",
-    "suspect_arrested",
-    "warrant_issued",
-    "referred_to_prosecutor",
-    "initial_appearance",
-    "case_suspended",
-    "case_closed",
-    "property_recovered",
-    "still_open",
-}
+CASE_KIND_NAMES = {*EventKind.values, "still_open"}
 # Texts to a caller about their call for service (CAD).
 CALL_PLACEHOLDERS: dict[str, str] = {
     "agency_name": "The agency's full name",
