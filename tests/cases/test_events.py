@@ -89,6 +89,7 @@ def test_a_detective_assigned_is_told_by_text_and_email_once(client, agency):
 
 def test_an_arrest_is_told_in_the_victims_language(client, agency):
     case = report(agency, victim={"language": "es"})
+    send_everything_due()  # the first notice: a case message waits a minute behind one pending
     post(
         client,
         agency,
@@ -140,6 +141,7 @@ def test_a_minor_victims_guardian_is_told(client, agency):
             {"party_id": "2", "role": "guardian", "first_name": "Rosa", "phone": "(520) 555-0135"},
         ],
     )
+    send_everything_due()
     post(
         client,
         agency,
@@ -380,7 +382,7 @@ def test_a_case_event_never_overtakes_the_reports_first_notice(agency):
     first = Notification.objects.get(kind="report_filed")
     told = Notification.objects.get(kind="case_closed")
     assert first.not_before == moment + dt.timedelta(minutes=15)
-    assert told.not_before == first.not_before
+    assert told.not_before == first.not_before + dt.timedelta(minutes=1)
     assert first.status == told.status == Status.PENDING  # closed after approval: both go
 
 
@@ -534,6 +536,31 @@ def test_a_version_naming_a_detective_tells_the_victims_who_to_call(agency):
     text = Notification.objects.get(channel="sms", facts_key=second.facts_key)
     body = DevOutboxMessage.objects.get(notification_id=text.pk).body
     assert "Det. Lee Park, who you can reach at (520) 555-0150" in body  # the section's phone
+
+
+def test_a_detective_named_when_the_report_is_approved_is_told_after_the_first_notice(agency):
+    detective = {"detective": {"name": "Det. Maria Soto", "phone": "520-555-0166"}}
+    moment = timezone.now()
+    approved = make_record(**detective)
+    summary = ingest(agency, [IncomingRecord.from_object(0, approved)], source="api", now=moment)
+    assert summary.notifications_queued == 2
+    first = Notification.objects.get(kind="report_filed")
+    told = Notification.objects.get(kind="detective_assigned")
+    assert told.not_before == first.not_before + dt.timedelta(minutes=1)
+    assert "Det. Maria Soto" in told.body
+
+    # A report pending when the detective is named is told of them when it is approved, and
+    # a report never approved is told nothing.
+    pending = make_record(status="pending", **detective)
+    ingest(agency, [IncomingRecord.from_object(0, pending)], source="api")
+    assert CaseEvent.objects.count() == 1
+    ingest(agency, [IncomingRecord.from_object(0, pending | {"status": "approved"})], source="api")
+    [event] = CaseEvent.objects.filter(report__report_number=pending["report_number"])
+    assert event.detective_name == "Det. Maria Soto"
+    assert Notification.objects.filter(report=event.report, kind="detective_assigned").count() == 1
+    never = make_record(status="pending", **detective)
+    ingest(agency, [IncomingRecord.from_object(0, never)], source="api")
+    assert CaseEvent.objects.count() == 2
 
 
 def test_a_report_that_never_names_a_detective_hashes_as_before(agency):

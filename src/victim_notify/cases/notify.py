@@ -38,6 +38,7 @@ from victim_notify.rules.facts import report_facts
 log = logging.getLogger(__name__)
 
 _TOLD = (Status.SENT, Status.DELIVERED)
+AFTER_FIRST_NOTICE = dt.timedelta(minutes=1)
 
 
 def _decide(
@@ -73,8 +74,8 @@ def tell(
     )
     # Never ahead of the report's own first notice while that still waits (the wait after
     # approval, quiet hours): "your case was closed" before "here is your report" confuses.
-    # Not behind one staff are holding: that may wait for good, and this one is checked at
-    # hand-off on its own.
+    # A minute behind it, so that workers sending in parallel keep the order. Not behind one
+    # staff are holding: that may wait for good, and this one is checked at hand-off on its own.
     waiting = [
         not_before
         for not_before, codes in Notification.objects.filter(
@@ -82,7 +83,7 @@ def tell(
         ).values_list("not_before", "status_reason_codes")
         if STAFF_HOLD not in (codes or [])
     ]
-    start = max([now, *waiting])
+    start = max([now, *(not_before + AFTER_FIRST_NOTICE for not_before in waiting)])
     queued = 0
     for outcome in outcomes:
         contact_id = contact_ids.get(outcome.contact or "")

@@ -464,17 +464,20 @@ def _write(plan: _Plan, agency: Agency, now: dt.datetime) -> int:
 def _events_told(report: Report, valid: ValidReport, config: AgencyConfig) -> list[VersionEvent]:
     """What a new version says happened, against the report as it stood before it: a status
     the agency says means an event, or a detective not named before. Only about a report
-    that was approved (a later status is one an approved report moves on to); whether the
-    case already had such an event is checked when it is stored (cases.intake)."""
-    if report.approved_at is None:
+    that was approved (a later status is one an approved report moves on to), or, for the
+    detective, one this version approves: its first notice goes, and then who to call.
+    Whether the case already had such an event is checked when it is stored (cases.intake)."""
+    approved_now = report.approved_at is None and valid.status in config.policy.approved_statuses
+    if report.approved_at is None and not approved_now:
         return []
     events = []
     kind = config.agency.case_event_statuses.get(valid.status)
-    if kind and valid.status != report.status:
+    if kind and valid.status != report.status and not approved_now:
         events.append(
             VersionEvent(report.report_number, kind, f"status:{valid.status}:v{report.version}")
         )
-    if valid.detective_name and valid.detective_name.casefold() != report.detective_name.casefold():
+    named = valid.detective_name.casefold()
+    if named and (approved_now or named != report.detective_name.casefold()):
         events.append(
             VersionEvent(
                 report.report_number,
