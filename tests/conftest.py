@@ -7,12 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.agency_data import agency_data
 from victim_notify.agencies import config as agency_config
 from victim_notify.providers import health, registry
 
 _numbers = itertools.count(1)
+
+# No per-example deadline: on a loaded 2-core machine one slow example is not a failure.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def make_record(**overrides: Any) -> dict[str, Any]:

@@ -6,10 +6,12 @@ every opening and choice audited; lookups rate-limited and answering the same ei
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from tests.conftest import make_record
@@ -111,7 +113,9 @@ def test_a_lookup_that_matches_nothing_answers_the_same_and_sends_nothing(client
     assert "If the report number and the phone ending in 0199 match" in page
 
 
+@time_machine.travel(dt.datetime(2026, 12, 4, 18, 0, 1, tzinfo=dt.UTC), tick=True)
 def test_codes_stop_after_a_few_tries_and_a_few_sends(client, agency):
+    """(Early in an hour: codes are counted in clock hours, and the test must not straddle two.)"""
     case(agency)
     find = reverse("case-find", kwargs={"agency": "testville"})
     client.post(find, {"report_number": "2026-777001", "last4": "0134"})

@@ -485,11 +485,21 @@ def test_control_endpoints_from_another_process(fake_process: str) -> None:
     assert counts["by_path"] == {f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json": 6}
     assert counts["by_status"] == {"201": 2, "503": 2, "400": 2}
 
-    control(base_url, {"outage": 1.5})
-    time.sleep(0.3)
+    control(base_url, {"outage": 5})
+    deadline = time.monotonic() + 4  # the outage begins in the server's own time: wait for it
+    while True:
+        try:
+            requests.get(f"{base_url}/__health", timeout=0.5)
+        except requests.exceptions.ConnectionError:
+            break
+        except requests.exceptions.Timeout:  # connected while it was closing
+            pass
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.2)  # the open connections are closed just after the listening one
     with pytest.raises(requests.exceptions.ConnectionError):
         send(client)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 15
     while True:  # back on the same port once the outage is over
         try:
             send(client, "back")

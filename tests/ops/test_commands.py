@@ -450,6 +450,8 @@ def test_file_still_being_written_waits(agency, settings, tmp_path):
     folder = tmp_path / agency.slug
     folder.mkdir()
     (folder / "fresh.jsonl").write_bytes(_jsonl(make_record()))
+    written = time.time() + 30  # as if written just now, however slowly this test runs
+    os.utime(folder / "fresh.jsonl", (written, written))
     assert import_waiting_files() == []
     assert (folder / "fresh.jsonl").exists() and not Report.objects.exists()
 

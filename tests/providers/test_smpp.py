@@ -359,9 +359,10 @@ def test_refused_binds_are_retried_with_growing_pauses(smsc):
     times = [at for at, _, _ in smsc.bind_attempts]
     assert [ok for _, _, ok in smsc.bind_attempts] == [False] * 4 + [True]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    # Equal jitter: each pause is between half and all of a step that doubles.
-    assert gaps[0] < 0.2 and gaps[2] >= 0.2 and gaps[3] >= 0.4
-    assert gaps[3] > gaps[0]
+    # Equal jitter: each pause is between half and all of a step that doubles (0.1, 0.2, 0.4,
+    # 0.8 s), so the least each can be grows; the most is loose, as a busy machine adds to it.
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2 and gaps[3] >= 0.4
+    assert gaps[0] < 1
     assert "0x0D" in provider.last_bind_error
 
 

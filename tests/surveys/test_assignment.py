@@ -70,10 +70,14 @@ def test_a_repeat_victim_stays_in_their_group_whatever_contact_comes_with_them(
     agency, share, group
 ):
     experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=share)
-    experiment.seed = "fixed-for-this-test"
+    key = blind_index("contact", "+15205550300")  # keyed by this install's random index key
+    experiment.seed = next(  # a seed that puts the person in `group`, for the test
+        seed
+        for seed in (f"s{i}" for i in range(1000))
+        if (draw(seed, key) < share / 100) == (group == "A")
+    )
     experiment.save()
-    key = blind_index("contact", "+15205550300")
-    assert group_for(experiment, key) == group  # what the hash says, for the test
+    assert group_for(experiment, key) == group
     take_in(agency, make_record(victim={"phone": phone(300), "email": "lee@example.com"}))
     [first] = Participant.objects.all()
     assert (first.person_key, first.group) == (key, group)
