@@ -47,6 +47,12 @@ def post(client: Any, agency: Any, body: Any) -> Any:
     )
 
 
+def post_event(client: Any, agency: Any, report_number: str, kind: str, at: str = "") -> Any:
+    """One event through the API, at `at` (ISO 8601) or now."""
+    body = {"report_number": report_number, "kind": kind}
+    return post(client, agency, body | {"occurred_at": at or timezone.now().isoformat()})
+
+
 def send_everything_due() -> None:
     while sender.send_due("w"):
         pass
@@ -90,15 +96,7 @@ def test_a_detective_assigned_is_told_by_text_and_email_once(client, agency):
 def test_an_arrest_is_told_in_the_victims_language(client, agency):
     case = report(agency, victim={"language": "es"})
     send_everything_due()  # the first notice: a case message waits a minute behind one pending
-    post(
-        client,
-        agency,
-        {
-            "report_number": case.report_number,
-            "kind": "suspect_arrested",
-            "occurred_at": "2026-12-03T14:30:00",
-        },
-    )
+    post_event(client, agency, case.report_number, "suspect_arrested", "2026-12-03T14:30:00")
     send_everything_due()
     note = Notification.objects.get(kind="suspect_arrested")
     body = DevOutboxMessage.objects.get(notification_id=note.pk).body
@@ -108,14 +106,8 @@ def test_an_arrest_is_told_in_the_victims_language(client, agency):
 
 def test_an_arrest_in_an_excluded_case_goes_by_no_channel_but_its_deadline_counts(client, agency):
     case = report(agency, offenses=["DV"], victim={"email": "ana@example.org"})
-    answer = post(
-        client,
-        agency,
-        {
-            "report_number": case.report_number,
-            "kind": "suspect_arrested",
-            "occurred_at": "2026-12-03T14:30:00",
-        },
+    answer = post_event(
+        client, agency, case.report_number, "suspect_arrested", "2026-12-03T14:30:00"
     ).json()
 
     assert answer["accepted"] == 1 and answer["notifications_queued"] == 0
@@ -142,15 +134,7 @@ def test_a_minor_victims_guardian_is_told(client, agency):
         ],
     )
     send_everything_due()
-    post(
-        client,
-        agency,
-        {
-            "report_number": case.report_number,
-            "kind": "property_recovered",
-            "occurred_at": "2026-12-03T14:30:00",
-        },
-    )
+    post_event(client, agency, case.report_number, "property_recovered", "2026-12-03T14:30:00")
     told = set(
         Notification.objects.filter(kind="property_recovered").values_list(
             "party__party_id", flat=True
@@ -168,15 +152,7 @@ def test_obligations_are_settled_in_chunks_each_by_its_own_message(client, agenc
     untold = report(agency, offenses=["11A"])  # excluded: no message can meet it
     send_everything_due()
     for case in [*cases, untold]:
-        post(
-            client,
-            agency,
-            {
-                "report_number": case.report_number,
-                "kind": "case_closed",
-                "occurred_at": timezone.now().isoformat(),
-            },
-        )
+        post_event(client, agency, case.report_number, "case_closed")
     send_everything_due()
     assert settle_obligations(chunk=2) == 3
     assert settle_obligations(chunk=2) == 0
@@ -260,14 +236,8 @@ def test_the_clock_is_met_by_the_message_and_supervisors_hear_of_what_is_at_risk
     send_everything_due()
     with time_machine.travel(dt.datetime(2026, 12, 4, 10, tzinfo=PHOENIX)):  # a Friday
         for case in (told, untold):
-            post(
-                client,
-                agency,
-                {
-                    "report_number": case.report_number,
-                    "kind": "referred_to_prosecutor",
-                    "occurred_at": "2026-12-04T09:00:00",
-                },
+            post_event(
+                client, agency, case.report_number, "referred_to_prosecutor", "2026-12-04T09:00:00"
             )
         send_everything_due()
         assert settle_obligations() == 1
@@ -307,15 +277,7 @@ def test_still_open_updates_go_at_the_agencys_cadence_and_stop_when_the_case_clo
     body = DevOutboxMessage.objects.get(notification_id=note.pk).body
     assert f"Report {case.report_number} (Theft From Motor Vehicle) is still open." in body
     with time_machine.travel(start + dt.timedelta(days=60)):
-        post(
-            client,
-            agency,
-            {
-                "report_number": case.report_number,
-                "kind": "case_closed",
-                "occurred_at": timezone.now().isoformat(),
-            },
-        )
+        post_event(client, agency, case.report_number, "case_closed")
     with time_machine.travel(start + dt.timedelta(days=90)):
         assert still_open_updates() == 0
     assert CaseEvent.objects.count() == 1
@@ -428,15 +390,7 @@ def test_a_status_after_the_same_event_from_the_events_api_is_not_told_again(cli
     agency.save()
     record = make_record()
     ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
-    post(
-        client,
-        agency,
-        {
-            "report_number": record["report_number"],
-            "kind": "suspect_arrested",
-            "occurred_at": timezone.now().isoformat(),
-        },
-    )
+    post_event(client, agency, record["report_number"], "suspect_arrested")
     cleared = record | {"status": "cleared by arrest"}
     ingest(agency, [IncomingRecord.from_object(0, cleared)], source="api")
     assert CaseEvent.objects.get().source == "api"
@@ -446,15 +400,7 @@ def test_a_status_after_the_same_event_from_the_events_api_is_not_told_again(cli
 def test_a_pending_case_message_survives_a_new_version_of_the_report(client, agency):
     record = make_record()
     ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
-    post(
-        client,
-        agency,
-        {
-            "report_number": record["report_number"],
-            "kind": "warrant_issued",
-            "occurred_at": timezone.now().isoformat(),
-        },
-    )
+    post_event(client, agency, record["report_number"], "warrant_issued")
     amended = record | {"officer": {"name": "Lee Park"}}
     ingest(agency, [IncomingRecord.from_object(0, amended)], source="api")
     assert Notification.objects.get(kind="warrant_issued").status == Status.PENDING
