@@ -495,8 +495,9 @@ def test_a_detective_named_when_the_report_is_approved_is_told_after_the_first_n
     assert told.not_before == first.not_before + dt.timedelta(minutes=1)
     assert "Det. Maria Soto" in told.body
 
-    # A report pending when the detective is named is told of them when it is approved, and
-    # a report never approved is told nothing.
+    # A report pending when the detective is named is told of them when it is approved, by a
+    # version naming them again or by one that names nobody (which leaves them in force); a
+    # report never approved is told nothing.
     pending = make_record(status="pending", **detective)
     ingest(agency, [IncomingRecord.from_object(0, pending)], source="api")
     assert CaseEvent.objects.count() == 1
@@ -504,9 +505,63 @@ def test_a_detective_named_when_the_report_is_approved_is_told_after_the_first_n
     [event] = CaseEvent.objects.filter(report__report_number=pending["report_number"])
     assert event.detective_name == "Det. Maria Soto"
     assert Notification.objects.filter(report=event.report, kind="detective_assigned").count() == 1
+    silent = make_record(status="pending", **detective)
+    ingest(agency, [IncomingRecord.from_object(0, silent)], source="api")
+    approving = {k: v for k, v in silent.items() if k != "detective"} | {"status": "approved"}
+    ingest(agency, [IncomingRecord.from_object(0, approving)], source="api")
+    [event] = CaseEvent.objects.filter(report__report_number=silent["report_number"])
+    assert (event.detective_name, event.detective_phone) == ("Det. Maria Soto", "+15205550166")
     never = make_record(status="pending", **detective)
     ingest(agency, [IncomingRecord.from_object(0, never)], source="api")
-    assert CaseEvent.objects.count() == 2
+    assert CaseEvent.objects.count() == 3
+
+
+def test_a_case_message_waits_at_hand_off_while_the_persons_first_notice_is_not_sent(agency):
+    """A first notice that failed for now and waits for its retry, or a worker that is
+    behind: the case message is held until the report's own message has gone."""
+    record = make_record(detective={"name": "Det. Maria Soto", "phone": "520-555-0166"})
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api")
+    first = Notification.objects.get(kind="report_filed")
+    told = Notification.objects.get(kind="detective_assigned")
+    later = timezone.now() + dt.timedelta(minutes=5)
+    Notification.objects.filter(pk=first.pk).update(not_before=later)  # as if to be retried
+    Notification.objects.filter(pk=told.pk).update(not_before=timezone.now())
+    send_everything_due()
+    told.refresh_from_db()
+    assert told.status == Status.PENDING and told.status_reason_codes == ["after_first_notice"]
+    assert not DevOutboxMessage.objects.exists()
+
+    with time_machine.travel(later + dt.timedelta(seconds=1), tick=False):
+        sent = sender.send_due("w")  # both are due: the first notice goes, the case one waits
+        assert sent == 2
+        told.refresh_from_db()
+        assert told.status == Status.PENDING
+    with time_machine.travel(later + dt.timedelta(minutes=2), tick=False):
+        send_everything_due()
+    handed_over = DevOutboxMessage.objects.order_by("pk").values_list("notification_id", flat=True)
+    assert list(handed_over) == [first.pk, told.pk]
+
+
+def test_group_b_hears_of_a_detective_after_its_rights_notice(agency):
+    from victim_notify.privacy.keys import blind_index
+    from victim_notify.surveys.assignment import draw
+    from victim_notify.surveys.setup import create_experiment
+
+    agency.post_approval_delay_minutes = 30
+    agency.save()
+    experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=50)
+    key = blind_index("contact", "+15205550134")
+    experiment.seed = next(s for s in (f"s{i}" for i in range(1000)) if draw(s, key) >= 0.5)
+    experiment.save()
+    moment = timezone.now()
+    record = make_record(detective={"name": "Det. Maria Soto", "phone": "520-555-0166"})
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
+
+    assert not Notification.objects.filter(kind="report_filed", status=Status.PENDING).exists()
+    rights = Notification.objects.get(kind="rights_notice")
+    told = Notification.objects.get(kind="detective_assigned")
+    assert rights.not_before == moment + dt.timedelta(minutes=30)
+    assert told.not_before == rights.not_before + dt.timedelta(minutes=1)
 
 
 def test_a_report_that_never_names_a_detective_hashes_as_before(agency):

@@ -29,7 +29,14 @@ from victim_notify.cases.models import CaseEvent, Holiday, MetHow, Obligation
 from victim_notify.contacts.models import Contact, ContactKind, standing_of
 from victim_notify.contacts.normalise import display_phone
 from victim_notify.intake.models import Party, Report
-from victim_notify.messages.models import STAFF_HOLD, MessageKind, Notification, Status
+from victim_notify.messages.models import (
+    AFTER_FIRST_NOTICE,
+    FIRST_NOTICE_KINDS,
+    STAFF_HOLD,
+    MessageKind,
+    Notification,
+    Status,
+)
 from victim_notify.messages.render import facts_for, format_when, new_details_key, render_answer
 from victim_notify.messages.schedule import TemplateBook, snapshot
 from victim_notify.rules.eligibility import Outcome, decide_report
@@ -38,7 +45,6 @@ from victim_notify.rules.facts import report_facts
 log = logging.getLogger(__name__)
 
 _TOLD = (Status.SENT, Status.DELIVERED)
-AFTER_FIRST_NOTICE = dt.timedelta(minutes=1)
 
 
 def _decide(
@@ -72,14 +78,15 @@ def tell(
         .exclude(status=Status.CANCELLED)
         .values_list("contact_id", "channel")
     )
-    # Never ahead of the report's own first notice while that still waits (the wait after
-    # approval, quiet hours): "your case was closed" before "here is your report" confuses.
-    # A minute behind it, so that workers sending in parallel keep the order. Not behind one
-    # staff are holding: that may wait for good, and this one is checked at hand-off on its own.
+    # Never ahead of the report's own first notice (Group B's: the rights notice) while that
+    # still waits (the wait after approval, quiet hours): "your case was closed" before "here
+    # is your report" confuses. A minute behind it; hand-off holds it longer if the notice is
+    # still not sent (messages.handoff). Not behind one staff are holding: that may wait for
+    # good, and this one is checked at hand-off on its own.
     waiting = [
         not_before
         for not_before, codes in Notification.objects.filter(
-            report=report, kind=MessageKind.REPORT_FILED, status=Status.PENDING
+            report=report, kind__in=FIRST_NOTICE_KINDS, status=Status.PENDING
         ).values_list("not_before", "status_reason_codes")
         if STAFF_HOLD not in (codes or [])
     ]

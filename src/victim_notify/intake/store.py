@@ -476,15 +476,17 @@ def _events_told(report: Report, valid: ValidReport, config: AgencyConfig) -> li
         events.append(
             VersionEvent(report.report_number, kind, f"status:{valid.status}:v{report.version}")
         )
-    named = valid.detective_name.casefold()
-    if named and (approved_now or named != report.detective_name.casefold()):
+    name, phone = valid.detective_name, valid.detective_phone
+    if approved_now and not name:  # named while pending, by a version this one leaves in force
+        name, phone = report.detective_name, report.detective_phone
+    if name and (approved_now or name.casefold() != report.detective_name.casefold()):
         events.append(
             VersionEvent(
                 report.report_number,
                 "detective_assigned",
                 f"detective:v{report.version}",
-                valid.detective_name,
-                valid.detective_phone,
+                name,
+                phone,
             )
         )
     return events

@@ -12,11 +12,16 @@ from victim_notify.agencies.config import cached_config
 from victim_notify.contacts.models import OptOut, standing_of
 from victim_notify.intake.models import Party, Report
 from victim_notify.messages.models import (
+    AFTER_FIRST_NOTICE,
     CALL_KINDS,
+    CASE_KINDS,
+    FIRST_NOTICE_KINDS,
     REPLY_KINDS,
+    STAFF_HOLD,
     SURVEY_KINDS,
     MessageKind,
     Notification,
+    Status,
 )
 from victim_notify.messages.render import facts_key
 from victim_notify.messages.schedule import quiet_hours, snapshot
@@ -98,6 +103,7 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
     contact_ids |= {n.contact_id for n in notes}
     standing = standing_of(contact_ids)
     values = standing.values
+    waiting = _first_notices_waiting([n for n in notes if n.kind in CASE_KINDS])
 
     decided: dict[int, dict[tuple[str, str | None], object]] = {}
     for note in notes:
@@ -109,10 +115,36 @@ def recheck(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict
                 facts, config.policy, standing.opted_out[note.agency_id], standing.undeliverable
             )
             decided[report.pk] = {(o.party_id, o.channel): o for o in outcomes}
-        verdicts[note.pk] = _verdict(
+        verdict = _verdict(
             note, report, parties[report.pk], decided[report.pk], values, config, now
         )
+        if (
+            verdict.action == "send"
+            and note.kind in CASE_KINDS
+            and (note.report_id, note.party_id) in waiting
+        ):
+            verdict = Verdict(
+                "hold", ("after_first_notice",), now + AFTER_FIRST_NOTICE, note.expires_at
+            )
+        verdicts[note.pk] = verdict
     return verdicts
+
+
+def _first_notices_waiting(notes: list[Notification]) -> set[tuple[int, int]]:
+    """(report, party) of each first notice still to be handed over: a case message to that
+    person waits for it (a retry, a busy worker), so the report is heard of first. Not for one
+    staff are holding: that may wait for good."""
+    if not notes:
+        return set()
+    return {
+        (report_id, party_id)
+        for report_id, party_id, codes in Notification.objects.filter(
+            report_id__in={n.report_id for n in notes},
+            kind__in=FIRST_NOTICE_KINDS,
+            status__in=(Status.PENDING, Status.SENDING),
+        ).values_list("report_id", "party_id", "status_reason_codes")
+        if STAFF_HOLD not in (codes or [])
+    }
 
 
 def _recheck_answers(notes: list[Notification], now: dt.datetime) -> dict[object, Verdict]:

@@ -6,6 +6,7 @@ content rendered and frozen, so what the victim receives is exactly what the rec
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models, transaction
@@ -71,6 +72,10 @@ CASE_KINDS = frozenset(
         MessageKind.STILL_OPEN,
     }
 )
+# A report's first message to a person: Group A's notice, or Group B's rights notice. A case
+# message never goes ahead of one still waiting.
+FIRST_NOTICE_KINDS = frozenset({MessageKind.REPORT_FILED, MessageKind.RIGHTS_NOTICE})
+AFTER_FIRST_NOTICE = dt.timedelta(minutes=1)
 # Texts to a caller about their call for service, keyed to the call, not to a report.
 CALL_KINDS = frozenset({MessageKind.CALL_RECEIVED, MessageKind.CALL_CLOSED})
 SURVEY_KINDS = frozenset(

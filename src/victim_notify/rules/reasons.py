@@ -86,6 +86,7 @@ _SENTENCES: dict[str, Any] = {
     "contact_changed": _("the party's contact was corrected in a newer version of the report"),
     "party_removed": _("the party is no longer on the report"),
     "quiet_hours": _("held until quiet hours end"),
+    "after_first_notice": _("waits until the report's first message to the person has gone"),
     "staff_do_not_contact": _("staff marked this person do not contact"),
     "prefers_other_channel": _("the person asked to be written to by {channel} only"),
     "staff_hold": _("a member of staff is holding it"),
