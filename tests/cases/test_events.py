@@ -231,9 +231,10 @@ def test_the_clock_is_met_by_the_message_and_supervisors_hear_of_what_is_at_risk
     supervisor.user.email = "sup@testville.example"
     supervisor.user.save()
     make_staff(agency, Role.ADVOCATE)  # not warned
-    told = report(agency)
-    untold = report(agency, offenses=["11A"])  # a sexual offense: excluded, enhanced
-    send_everything_due()
+    with time_machine.travel(dt.datetime(2026, 12, 3, 12, tzinfo=PHOENIX)):  # approved before
+        told = report(agency)
+        untold = report(agency, offenses=["11A"])  # a sexual offense: excluded, enhanced
+        send_everything_due()
     with time_machine.travel(dt.datetime(2026, 12, 4, 10, tzinfo=PHOENIX)):  # a Friday
         for case in (told, untold):
             post_event(
@@ -370,8 +371,9 @@ def test_a_held_first_notice_does_not_hold_the_case_event_with_it(agency):
     ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
     assert hold(Notification.objects.get(kind="report_filed"), moment)
     ingest(agency, [IncomingRecord.from_object(0, record | {"status": "closed"})], source="api")
-    assert Notification.objects.get(kind="case_closed").not_before < moment + dt.timedelta(
-        minutes=1
+    # Only the wait after approval, which holds every message about a new report.
+    assert Notification.objects.get(kind="case_closed").not_before == moment + dt.timedelta(
+        minutes=15
     )
 
 
@@ -562,6 +564,30 @@ def test_group_b_hears_of_a_detective_after_its_rights_notice(agency):
     told = Notification.objects.get(kind="detective_assigned")
     assert rights.not_before == moment + dt.timedelta(minutes=30)
     assert told.not_before == rights.not_before + dt.timedelta(minutes=1)
+
+
+def test_with_no_first_notice_to_follow_a_case_message_still_keeps_the_wait_after_approval(
+    agency,
+):
+    """Group B of an agency with no statutory notice gets no first message at all."""
+    from victim_notify.privacy.keys import blind_index
+    from victim_notify.surveys.assignment import draw
+    from victim_notify.surveys.setup import create_experiment
+
+    agency.post_approval_delay_minutes = 30
+    agency.save()
+    agency.languages.update(statutory_notice="")
+    experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=50)
+    key = blind_index("contact", "+15205550134")
+    experiment.seed = next(s for s in (f"s{i}" for i in range(1000)) if draw(s, key) >= 0.5)
+    experiment.save()
+    moment = timezone.now()
+    record = make_record(detective={"name": "Det. Maria Soto", "phone": "520-555-0166"})
+    ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
+
+    assert not Notification.objects.exclude(kind="detective_assigned").exists()
+    told = Notification.objects.get(kind="detective_assigned")
+    assert told.not_before == moment + dt.timedelta(minutes=30)
 
 
 def test_a_report_that_never_names_a_detective_hashes_as_before(agency):

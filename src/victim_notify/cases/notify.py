@@ -90,7 +90,15 @@ def tell(
         ).values_list("not_before", "status_reason_codes")
         if STAFF_HOLD not in (codes or [])
     ]
-    start = max([now, *(not_before + AFTER_FIRST_NOTICE for not_before in waiting)])
+    # Nor within the wait after approval, which holds every message about a new report (it
+    # may be returned or reclassified): Group B, or an agency's first notice that is off,
+    # leaves no first notice to wait behind.
+    settled = (
+        report.approved_at + dt.timedelta(minutes=config.agency.post_approval_delay_minutes)
+        if report.approved_at
+        else now
+    )
+    start = max([now, settled, *(not_before + AFTER_FIRST_NOTICE for not_before in waiting)])
     queued = 0
     for outcome in outcomes:
         contact_id = contact_ids.get(outcome.contact or "")
