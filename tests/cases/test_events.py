@@ -53,6 +53,19 @@ def post_event(client: Any, agency: Any, report_number: str, kind: str, at: str 
     return post(client, agency, body | {"occurred_at": at or timezone.now().isoformat()})
 
 
+def put_the_victim_in_group_b(agency: Any) -> None:
+    """An experiment whose seed puts make_record's victim (by their phone's keyed hash, as
+    enrolment draws it) in Group B."""
+    from victim_notify.privacy.keys import blind_index
+    from victim_notify.surveys.assignment import draw
+    from victim_notify.surveys.setup import create_experiment
+
+    experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=50)
+    key = blind_index("contact", "+15205550134")
+    experiment.seed = next(s for s in (f"s{i}" for i in range(1000)) if draw(s, key) >= 0.5)
+    experiment.save()
+
+
 def send_everything_due() -> None:
     while sender.send_due("w"):
         pass
@@ -545,16 +558,9 @@ def test_a_case_message_waits_at_hand_off_while_the_persons_first_notice_is_not_
 
 
 def test_group_b_hears_of_a_detective_after_its_rights_notice(agency):
-    from victim_notify.privacy.keys import blind_index
-    from victim_notify.surveys.assignment import draw
-    from victim_notify.surveys.setup import create_experiment
-
     agency.post_approval_delay_minutes = 30
     agency.save()
-    experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=50)
-    key = blind_index("contact", "+15205550134")
-    experiment.seed = next(s for s in (f"s{i}" for i in range(1000)) if draw(s, key) >= 0.5)
-    experiment.save()
+    put_the_victim_in_group_b(agency)
     moment = timezone.now()
     record = make_record(detective={"name": "Det. Maria Soto", "phone": "520-555-0166"})
     ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
@@ -570,17 +576,10 @@ def test_with_no_first_notice_to_follow_a_case_message_still_keeps_the_wait_afte
     agency,
 ):
     """Group B of an agency with no statutory notice gets no first message at all."""
-    from victim_notify.privacy.keys import blind_index
-    from victim_notify.surveys.assignment import draw
-    from victim_notify.surveys.setup import create_experiment
-
     agency.post_approval_delay_minutes = 30
     agency.save()
     agency.languages.update(statutory_notice="")
-    experiment = create_experiment(agency, "x", "X", dt.date(2026, 1, 1), share_notified=50)
-    key = blind_index("contact", "+15205550134")
-    experiment.seed = next(s for s in (f"s{i}" for i in range(1000)) if draw(s, key) >= 0.5)
-    experiment.save()
+    put_the_victim_in_group_b(agency)
     moment = timezone.now()
     record = make_record(detective={"name": "Det. Maria Soto", "phone": "520-555-0166"})
     ingest(agency, [IncomingRecord.from_object(0, record)], source="api", now=moment)
